@@ -1,0 +1,1 @@
+"""AWS collector (read-only): one module per service, registered in SERVICES."""

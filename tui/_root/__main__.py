@@ -1,0 +1,5 @@
+"""``python -m blastscope`` is the ``blastscope`` command."""
+
+from blastscope.tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``blastscope`` CLI, one module each with ``register(subparsers)``."""
