@@ -17,6 +17,10 @@ from blastscope.graph.errors import BlastscopeError
 COMMAND_MODULES = (
     "blastscope.tui.commands.app",
     "blastscope.tui.commands.collect",
+    "blastscope.tui.commands.analyse",
+    "blastscope.tui.commands.iam",
+    "blastscope.tui.commands.findings",
+    "blastscope.tui.commands.auth",
 )
 """Subcommand modules, in the order ``--help`` lists them."""
 
@@ -36,7 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # TODO(integration): drop once all modules exist
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
     return parser
 
 

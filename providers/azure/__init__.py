@@ -1,0 +1,1 @@
+"""Azure collector (see shared/DESIGN.md)."""

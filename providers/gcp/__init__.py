@@ -1,0 +1,1 @@
+"""GCP collector (see shared/DESIGN.md)."""
