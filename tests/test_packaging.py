@@ -48,7 +48,11 @@ def test_import_contracts_hold(tmp_path: Path) -> None:
     for folder in ("tui", "providers", "graph"):
         (pkg / folder).symlink_to(ROOT / folder)
     out = subprocess.run(
-        ["lint-imports", "--config", str(ROOT / "pyproject.toml")],
+        [
+            str(Path(sys.executable).with_name("lint-imports")),
+            "--config",
+            str(ROOT / "pyproject.toml"),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
