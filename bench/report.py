@@ -36,6 +36,7 @@ def machine() -> dict[str, Any]:
         "memory": mem,
         "python": platform.python_version(),
         "commit": rev,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -51,7 +52,8 @@ def markdown(doc: dict[str, Any]) -> str:
     m = doc["machine"]
     lines = [
         f"Machine: `{m['uname']}`; CPU {m['cpu']} ({m['cores']} cores), {m['memory']} RAM; "
-        f"Python {m['python']}; commit {m['commit']}.",
+        f"Python {m['python']}; commit {m['commit']}; load average at the end "
+        f"{m.get('load_average')} (other processes share the machine).",
         "",
     ]
     for res in doc["sizes"]:
