@@ -19,8 +19,8 @@ import ipaddress
 from collections import defaultdict
 from typing import Any
 
-from blastscope.graph.exposure import NetIndex
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind
+from blastscope.graph.netindex import NetIndex
 from blastscope.graph.netrules import Filter, Net, describe_ports, evaluate, summarize
 
 MAX_SOURCES_PER_TARGET = 2000
