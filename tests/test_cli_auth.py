@@ -123,8 +123,20 @@ def test_remove_and_errors_are_one_line(
 
 def test_secret_is_never_a_command_line_argument(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["auth", "add", "azure", "x", "--tenant", TENANT, "--client-id", CLIENT,
-              "--secret", SECRET])  # fmt: skip
+        main(
+            [
+                "auth",
+                "add",
+                "azure",
+                "x",
+                "--tenant",
+                TENANT,
+                "--client-id",
+                CLIENT,
+                "--secret",
+                SECRET,
+            ]
+        )
     assert exc.value.code == 2
     assert "unrecognized arguments" in capsys.readouterr().err
 
@@ -141,8 +153,21 @@ def _env(tmp_path: Path, backend: str) -> dict[str, str]:
 
 def test_headless_file_backend_end_to_end(tmp_path: Path) -> None:
     env = _env(tmp_path, "keyrings.alt.file.PlaintextKeyring")
-    add = [sys.executable, "-m", "blastscope", "auth", "add", "azure", "ci",
-           "--tenant", TENANT, "--client-id", CLIENT, "--secret-file", "-"]  # fmt: skip
+    add = [
+        sys.executable,
+        "-m",
+        "blastscope",
+        "auth",
+        "add",
+        "azure",
+        "ci",
+        "--tenant",
+        TENANT,
+        "--client-id",
+        CLIENT,
+        "--secret-file",
+        "-",
+    ]
     proc = subprocess.run(add, input=SECRET, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert SECRET not in proc.stdout + proc.stderr
@@ -159,8 +184,21 @@ def test_headless_file_backend_end_to_end(tmp_path: Path) -> None:
 
 def test_no_backend_exits_3_with_one_line(tmp_path: Path) -> None:
     env = _env(tmp_path, "keyring.backends.fail.Keyring")
-    add = [sys.executable, "-m", "blastscope", "auth", "add", "azure", "ci",
-           "--tenant", TENANT, "--client-id", CLIENT, "--secret-file", "-"]  # fmt: skip
+    add = [
+        sys.executable,
+        "-m",
+        "blastscope",
+        "auth",
+        "add",
+        "azure",
+        "ci",
+        "--tenant",
+        TENANT,
+        "--client-id",
+        CLIENT,
+        "--secret-file",
+        "-",
+    ]
     proc = subprocess.run(add, input=SECRET, env=env, capture_output=True, text=True)
     assert proc.returncode == 3
     assert proc.stderr.count("\n") == 1 and "no OS keyring backend" in proc.stderr
