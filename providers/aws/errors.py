@@ -8,7 +8,6 @@ invalid or expired credentials concern everything: they stop the run.
 from __future__ import annotations
 
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -21,6 +20,7 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
+from blastscope.graph.errors import CloudError
 from blastscope.graph.model import Warning
 from blastscope.providers.base import Task
 
@@ -128,8 +128,6 @@ def to_warning(service: str, region: str, exc: BaseException) -> Warning:
 
 def classify(task: Task, exc: BaseException) -> Warning | None:
     """``run_tasks``'s classifier: None (fatal) for credential failures, else a warning."""
-    if is_fatal(exc):
+    if is_fatal(exc) or isinstance(exc, CloudError):
         return None
-    if isinstance(exc, (ClientError, BotoCoreError, OSError, ValueError, KeyError, TypeError)):
-        return to_warning(task.service, task.region, exc)
     return to_warning(task.service, task.region, exc)

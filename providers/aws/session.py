@@ -96,7 +96,7 @@ class Clients:
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
         self._config = Config(
-            retries={"mode": "adaptive", "max_attempts": self.settings.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": self.settings.max_attempts},
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             user_agent_extra="blastscope",
