@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -117,6 +118,8 @@ class Clients:
                 # before-send fires once per HTTP attempt, retries included; returning None
                 # lets the request go on.
                 found.meta.events.register("before-send", _Throttle(bucket))
+                if service == "s3control" and not _is_aws_host(found.meta.endpoint_url):
+                    found.meta.events.register("before-sign.s3-control", _strip_account_host)
                 self._clients[key] = found
             return found
 
@@ -127,6 +130,20 @@ class Clients:
         if bucket is None:
             bucket = self._buckets[(service, region)] = TokenBucket(rate, capacity)
         return bucket
+
+
+def _is_aws_host(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
+
+
+def _strip_account_host(request: Any, **_kwargs: Any) -> None:
+    """S3 Control puts the account id in front of the host; a custom endpoint (a test server,
+    a gateway) has no such names, so address it directly."""
+    parts = urlsplit(request.url)
+    first, _, rest = (parts.netloc or "").partition(".")
+    if first.isdigit() and len(first) == 12 and rest:
+        request.url = urlunsplit(parts._replace(netloc=rest))
 
 
 class _Throttle:
