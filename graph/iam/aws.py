@@ -144,10 +144,11 @@ def _near(ix: AwsIndex, text: str) -> str:
 @register_analysis("aws-iam")
 def permission_edges(snapshot: Snapshot) -> list[Edge]:
     """can_access / can_assume / can_escalate edges of every AWS principal."""
-    from blastscope.graph.iam.aws_edges import access_and_assume_edges
+    from blastscope.graph.iam.aws_edges import access_edges, assume_edges
     from blastscope.graph.iam.aws_escalation import escalation_edges
 
     ix = index_for(snapshot)
     if not ix.principals:
         return []
-    return [*access_and_assume_edges(ix), *escalation_edges(ix)]
+    assume = list(assume_edges(ix))
+    return [*access_edges(ix), *assume, *escalation_edges(ix, assume)]
