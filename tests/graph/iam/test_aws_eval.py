@@ -11,7 +11,7 @@ import pytest
 
 from blastscope.graph.errors import InputError
 from blastscope.graph.iam import Outcome, evaluator_for
-from blastscope.graph.iam.aws import evaluate, who_can
+from blastscope.graph.iam.aws import evaluate
 
 A = "111122223333"
 ALICE = f"arn:aws:iam::{A}:user/alice"
