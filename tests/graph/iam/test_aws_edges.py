@@ -36,9 +36,7 @@ def test_can_access_edges_per_kind_with_levels_and_evidence(estate):
     )
     alice = e.user("alice", managed=[reader])
     ops = e.role("ops", inline={"admin": e.doc(e.allow("*"))})
-    e.user(
-        "dba", inline={"rds": e.doc(e.allow("rds:*", f"arn:aws:rds:us-east-1:{A}:db:orders"))}
-    )
+    e.user("dba", inline={"rds": e.doc(e.allow("rds:*", f"arn:aws:rds:us-east-1:{A}:db:orders"))})
     app_a, app_b, logs = e.bucket("app-a"), e.bucket("app-b"), e.bucket("logs")
     key = e.key(
         "k1",
