@@ -67,10 +67,11 @@ def canonical(action: str) -> str:
     return info.name if info else action
 
 
-def level_of(actions: object) -> str | None:
+@lru_cache(maxsize=16384)
+def level_of(actions: frozenset[str]) -> str | None:
     """The highest edge level (read / write / admin) among actions (lower-case names)."""
     best = None
-    for action in actions:  # type: ignore[attr-defined]
+    for action in actions:
         info = action_info(action)
         level = LEVELS.get(info.access_level) if info else None
         if level and (best is None or LEVEL_RANK[level] > LEVEL_RANK[best]):

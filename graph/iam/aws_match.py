@@ -70,9 +70,22 @@ def glob_prefix(pattern: str, prefix: str) -> tuple[bool, bool]:
         >>> glob_prefix("arn:aws:s3:::c/*", "arn:aws:s3:::b/")
         (False, False)
     """
-    states = {0}
+    return _glob_prefix(pattern, prefix)
+
+
+@lru_cache(maxsize=262144)
+def _glob_prefix(pattern: str, prefix: str) -> tuple[bool, bool]:
+    literal = literal_prefix(pattern)
+    if prefix.startswith(literal):
+        start, rest = len(literal), prefix[len(literal) :]
+    elif literal.startswith(prefix):
+        rest_pattern = pattern[len(prefix) :]
+        return True, bool(rest_pattern) and all(c == "*" for c in rest_pattern)
+    else:
+        return False, False
+    states = {start}
     n = len(pattern)
-    for ch in prefix:
+    for ch in rest:
         nxt: set[int] = set()
         for q in _closure(pattern, states):
             if q < n and (pattern[q] == "?" or pattern[q] == ch):

@@ -50,7 +50,7 @@ class Statement:
         resource-dependent condition) — its result can be shared across resources."""
         if self.not_resources is not None or self.resources is None or "*" not in self.resources:
             return False
-        return not _mentions_resource(self.condition)
+        return not mentions_resource(self.condition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def _principals(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _mentions_resource(condition: Any) -> bool:
+def mentions_resource(condition: Any) -> bool:
     text = json.dumps(condition).lower() if condition else ""
     return "resourcetag" in text or "resourceaccount" in text or "requestedregion" in text
 
@@ -158,23 +158,40 @@ def resource_match(stmt: Statement, target: Target, ctx: RequestContext) -> Tri:
 
     For an object family a Deny must cover every object (YES) and an Allow some object.
     """
+    return match_prepared(stmt, prepare(stmt, ctx), target)
+
+
+Prepared = tuple[tuple[str, bool], ...]
+"""A statement's Resource / NotResource patterns with policy variables substituted."""
+
+
+def prepare(stmt: Statement, ctx: RequestContext) -> Prepared:
+    """Substitute the variables of a statement's resource patterns once for a principal."""
+    patterns = stmt.resources if stmt.resources is not None else stmt.not_resources or ()
+    out = []
+    for raw in patterns:
+        pattern, exact = substitute(raw, ctx.lookup)
+        if "\x02" not in pattern:  # a variable absent from the request matches nothing
+            out.append((pattern, exact))
+    return tuple(out)
+
+
+def match_prepared(stmt: Statement, prepared: Prepared, target: Target) -> Tri:
+    """:func:`resource_match` with the patterns already substituted."""
     if stmt.resources is not None:
-        return _any_pattern(stmt.resources, target, ctx, stmt.allow)
+        return _any_pattern(prepared, target, stmt.allow)
     if stmt.not_resources is not None:
         # The statement applies to what NotResource does not list: invert the "some"/"all".
-        hit = _any_pattern(stmt.not_resources, target, ctx, not stmt.allow)
-        return {YES: NO, NO: YES, MAYBE: MAYBE}[hit]
+        hit = _any_pattern(prepared, target, not stmt.allow)
+        return YES if hit == NO else NO if hit == YES else MAYBE
     # Resource-based policies (role trust policies above all) may omit Resource: it is the
     # resource the policy is attached to.
     return YES
 
 
-def _any_pattern(patterns: tuple[str, ...], target: Target, ctx: RequestContext, some: bool) -> Tri:
+def _any_pattern(patterns: Prepared, target: Target, some: bool) -> Tri:
     best = NO
-    for raw in patterns:
-        pattern, exact = substitute(raw, ctx.lookup)
-        if "\x02" in pattern:
-            continue  # a variable absent from the request: AWS matches nothing
+    for pattern, exact in patterns:
         if target.family:
             any_hit, all_hit = glob_prefix(pattern, target.arn)
             hit = any_hit if some else all_hit
