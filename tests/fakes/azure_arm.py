@@ -24,6 +24,8 @@ from fakes import tls
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "azure"
 TOKEN = "fake-arm-token"
+SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
+"""The subscription of the recorded estate."""
 IDENTITY_HEADER = "fake-identity-header"
 
 
@@ -121,6 +123,24 @@ class ArmFake:
         if name is None:
             return None
         return json.loads((self.folder / name).read_text())
+
+
+class StubCredential:
+    """Hands out the fake's token; every request still goes through azure-core's pipeline
+    (bearer policy, retries, TLS)."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo(self.token, int(time.time()) + 3600)
 
 
 class _Handler(BaseHTTPRequestHandler):
