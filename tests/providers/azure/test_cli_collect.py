@@ -14,6 +14,7 @@ from fakes.azure_arm import SUBSCRIPTION, ArmFake, Fault
 
 from blastscope.graph.build import build_graph
 from blastscope.graph.model import load_snapshot
+from blastscope.tui.cli import main
 
 WEB = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/prod/providers/Microsoft.Compute/"
@@ -45,7 +46,9 @@ def arm() -> ArmFake:
     fake.stop()
 
 
-def test_collect_writes_a_snapshot_with_the_exposed_vm_path(arm: ArmFake, tmp_path: Path) -> None:
+def test_collect_writes_a_snapshot_with_the_exposed_vm_path(
+    arm: ArmFake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "snap.json"
     run = _cli(arm, tmp_path, "collect", "azure", "--endpoint", arm.base_url, "-o", str(out))
     assert run.returncode == 0, run.stderr
@@ -64,6 +67,19 @@ def test_collect_writes_a_snapshot_with_the_exposed_vm_path(arm: ArmFake, tmp_pa
     assert "Storage Blob Data Reader" in access[0]["props"]["reason"]
     text = out.read_text()
     assert "fake-arm-token" not in text and "AKIAIOSFODNN7EXAMPLQ" not in text
+
+    # the "done when": `paths --from <vm>` shows the path and `exposed` lists the VM
+    assert main(["paths", str(out), "--from", WEB, "--format", "json"]) == 0
+    paths = json.loads(capsys.readouterr().out)
+    to_data = [p for p in paths["paths"] if p["target"] == PRODDATA]
+    assert [(h["kind"], h["dst"]) for h in to_data[0]["hops"]] == [
+        ("runs_as", WEB_IDENTITY),
+        ("can_access", PRODDATA),
+    ]
+    assert main(["exposed", str(out), "--format", "json"]) == 0
+    exposed = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
+    assert [22, 22] in exposed[WEB]["ports"]
+    assert [3389, 3389] not in exposed[WEB]["ports"]  # deny-rdp at priority 120
 
 
 def test_collect_with_a_denied_service_exits_zero_with_warnings(

@@ -92,10 +92,13 @@ def test_nsg_rules_follow_the_model(provider: AzureProvider, scope: Scope) -> No
     web = [r for r in rules if r["id"] == "allow-web"]
     assert {(r["from_port"], r["to_port"]) for r in web} == {(80, 80), (443, 443)}
     office = [r for r in rules if r["id"] == "allow-office-mgmt"]
-    assert office[0]["protocol"] == "all" and office[0]["sources"] == [
-        {"cidr": "203.0.113.0/24"},
-        {"cidr": "198.51.100.7/32"},
-    ]
+    # protocol Any with a port range: TCP and UDP on those ports, ICMP (portless)
+    assert {(r["protocol"], r["from_port"], r["to_port"]) for r in office} == {
+        ("tcp", 8000, 8100),
+        ("udp", 8000, 8100),
+        ("icmp", None, None),
+    }
+    assert office[0]["sources"] == [{"cidr": "203.0.113.0/24"}, {"cidr": "198.51.100.7/32"}]
     defaults = {(r["id"], r["priority"], r["direction"]) for r in rules if r["priority"] >= 65000}
     assert defaults == {
         ("AllowVnetInBound", 65000, "ingress"),
