@@ -40,6 +40,10 @@ class Fault:
     message: str = "injected by the test"
     times: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to stall before answering (a hanging endpoint)."""
+    loop: bool = False
+    """Answer normally, but with a ``nextLink`` pointing back at the same page."""
 
     def matches(self, path: str) -> bool:
         return re.search(self.pattern, path, re.IGNORECASE) is not None
@@ -199,7 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
         if "api-version" not in query:
             return self._error(400, "MissingApiVersionParameter", "api-version is required")
         fault = arm.fault_for(parts.path)
-        if fault is not None:
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and not fault.loop and fault.status:
             return self._error(fault.status, fault.code, fault.message, fault.headers)
         if self.command not in ("GET", "HEAD"):
             return self._error(405, "MethodNotAllowed", "this fake serves reads only")
@@ -208,6 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, "ResourceNotFound", f"no route for {parts.path}")
         if isinstance(body, dict) and isinstance(body.get("value"), list):
             body = self._page(body, parts.path, query)
+            if fault is not None and fault.loop:
+                body["nextLink"] = f"{arm.base_url}{self.path}"
         return self._send(200, body)
 
     def _page(self, body: dict[str, Any], path: str, query: dict[str, list[str]]) -> dict[str, Any]:

@@ -231,3 +231,31 @@ def test_write_requests_are_refused_before_leaving(provider: AzureProvider, arm:
     with pytest.raises(WriteRefused):
         clients.storage.storage_accounts.list_keys("data", "proddata")
     assert not any(r.method != "GET" for r in arm.requests)
+
+
+def test_hanging_endpoint_times_out_into_a_warning(arm: ArmFake, credential) -> None:
+    from blastscope.providers.azure import SERVICES
+
+    provider = AzureProvider(
+        services=SERVICES,
+        credential_factory=lambda scope: credential,
+        client_options={
+            "read_timeout": 0.3,
+            "retry_total": 1,
+            "retry_backoff_factor": 0.01,
+        },
+    )
+    arm.faults.append(Fault(r"/Microsoft\.KeyVault/vaults$", 0, "", delay=1.0))
+    snap = provider.collect(Scope(endpoint=arm.base_url))
+    assert [(w.service, w.error) for w in snap.warnings] == [("keyvault", "Timeout")]
+    assert any(n.kind == NodeKind.BUCKET for n in snap.nodes)
+
+
+def test_looping_next_link_stops_with_a_warning(
+    provider: AzureProvider, scope: Scope, arm: ArmFake
+) -> None:
+    arm.faults.append(Fault(r"/Microsoft\.Compute/snapshots$", 0, "", loop=True))
+    snap = provider.collect(scope)
+    assert [(w.service, w.error) for w in snap.warnings] == [("disks", "PaginationLoop")]
+    assert "snapshots" in snap.warnings[0].message
+    assert sum(r.path.endswith("/snapshots") for r in arm.requests) == 2
