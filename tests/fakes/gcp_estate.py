@@ -131,3 +131,131 @@ def isolated_env(
 def write_key(path: Path, token_uri: str) -> Path:
     path.write_text(json.dumps(service_account_key(token_uri)))
     return path
+
+
+def offline_snapshot() -> Any:
+    """The Acme estate through the collector's pure transforms (no HTTP), as a Snapshot."""
+    from blastscope.graph.model import merge_parts
+    from blastscope.providers.gcp import compute, iam, kms, network, secretmanager, sql
+    from blastscope.providers.gcp import resourcemanager as rm
+    from blastscope.providers.gcp import storage as gcs
+    from blastscope.providers.gcp.collector import finish
+
+    data = Path(__file__).resolve().parents[1] / "data" / "gcp"
+
+    def load(name: str) -> Any:
+        return json.loads((data / name).read_text())
+
+    def pages(name: str, key: str) -> list[Any]:
+        first = load(name)
+        items = list(first.get(key, []))
+        if first.get("nextPageToken"):
+            stem = name[: -len(".json")]
+            items += load(f"{stem}.{first['nextPageToken']}.json").get(key, [])
+        return items
+
+    def aggregated(name: str, key: str) -> list[Any]:
+        out = []
+        for page in (
+            load(name),
+            *(
+                [load(name.replace(".json", ".page2.json"))]
+                if load(name).get("nextPageToken")
+                else []
+            ),
+        ):
+            for scoped in page["items"].values():
+                out.extend(scoped.get(key, []))
+        return out
+
+    org, folder = "organizations/987654321", "folders/456789"
+    levels = [
+        load("resourcemanager/project.json"),
+        load("resourcemanager/folder.json"),
+        load("resourcemanager/organization.json"),
+    ]
+    policies = {
+        f"projects/{PROJECT}": load("resourcemanager/project_iam.json"),
+        folder: load("resourcemanager/folder_iam.json"),
+        org: load("resourcemanager/organization_iam.json"),
+    }
+    denies = {f"projects/{PROJECT}": [load("iam/denypolicy_analyst.json")], folder: [], org: []}
+    parts = [rm.transform_hierarchy(levels, policies, denies)]
+    parts.append(
+        network.transform_network_data(
+            PROJECT,
+            {
+                "networks": pages("compute/networks.json", "items"),
+                "subnetworks": aggregated("compute/subnetworks_aggregated.json", "subnetworks"),
+                "firewalls": pages("compute/firewalls.json", "items"),
+                "routes": pages("compute/routes.json", "items"),
+            },
+        )
+    )
+    parts.append(
+        compute.transform_compute_data(
+            PROJECT,
+            {
+                "instances": aggregated("compute/instances_aggregated.json", "instances"),
+                "disks": aggregated("compute/disks_aggregated.json", "disks"),
+                "snapshots": pages("compute/snapshots.json", "items"),
+            },
+        )
+    )
+    buckets = pages("storage/buckets.json", "items")
+    parts.append(
+        gcs.transform_buckets(
+            PROJECT, buckets, {b["name"]: load(f"storage/iam_{b['name']}.json") for b in buckets}
+        )
+    )
+    parts.append(sql.transform_instances(PROJECT, load("sql/instances.json")["items"]))
+    secrets = pages("secretmanager/secrets.json", "secrets")
+    parts.append(
+        secretmanager.transform_secrets(
+            PROJECT,
+            secrets,
+            {
+                s["name"].rsplit("/", 1)[1]: load(
+                    f"secretmanager/iam_{s['name'].rsplit('/', 1)[1]}.json"
+                )
+                for s in secrets
+            },
+        )
+    )
+    ring = load("kms/keyrings_us-central1.json")["keyRings"]
+    keys = {ring[0]["name"]: load("kms/cryptokeys_app-ring.json")["cryptoKeys"]}
+    parts.append(
+        kms.transform_kms(
+            PROJECT,
+            {"rings": ring, "keys": keys},
+            {
+                ring[0]["name"]: load("kms/iam_app-ring.json"),
+                keys[ring[0]["name"]][0]["name"]: load("kms/iam_data-key.json"),
+            },
+        )
+    )
+    accounts = pages("iam/service_accounts.json", "accounts")
+    sa_keys = {
+        a["name"]: load("iam/keys_ci-deployer.json")["keys"] if a["email"] == CI else []
+        for a in accounts
+    }
+    sa_pol = {
+        a["name"]: load("iam/sa_iam_ci-deployer.json")
+        if a["email"] == CI
+        else load("iam/sa_iam_empty.json")
+        for a in accounts
+    }
+    parts.append(iam.transform_service_accounts(PROJECT, accounts, sa_keys, sa_pol))
+    roles = [load(f"iam/roles/{r}.json") for r in PREDEFINED]
+    roles += load("iam/custom_roles.json")["roles"]
+    from blastscope.graph.model import Partial
+
+    parts.append(Partial(documents=iam.transform_roles(roles)))
+    return finish(
+        merge_parts(
+            parts,
+            provider="gcp",
+            scope={"projects": [PROJECT]},
+            collected_at="2024-06-01T00:00:00Z",
+        )
+    )
