@@ -160,7 +160,9 @@ def is_fatal(exc: BaseException) -> bool:
     """Credentials rejected or expired: stop the collection, keep what was read."""
     from google.auth import exceptions as auth_exc
 
-    return isinstance(exc, gexc.Unauthenticated | auth_exc.RefreshError | CloudError)
+    return isinstance(
+        exc, gexc.Unauthenticated | gexc.Unauthorized | auth_exc.RefreshError | CloudError
+    )
 
 
 def to_warning(service: str, region: str, exc: BaseException) -> Warning:

@@ -1,6 +1,7 @@
 """A local HTTPS server that answers Google Cloud REST calls with recorded JSON shapes.
 
-Routes map ``METHOD /path`` (URL-decoded, no query) to a JSON file under ``tests/data/gcp``;
+Served over TLS by the shared ``tls`` helper. Routes map ``METHOD /path`` (URL-decoded,
+no query) to a JSON file under ``tests/data/gcp``;
 ``?pageToken=T`` serves the file's sibling ``<name>.T.json``. Faults are injected per path
 fragment (a 403, a 429, a 401 …), every request is recorded, and ``POST /token`` answers the
 JWT-bearer grant google-auth makes for service-account keys.
@@ -9,17 +10,16 @@ JWT-bearer grant google-auth makes for service-account keys.
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import trustme
+import tls
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gcp"
 STATUS = {
@@ -143,23 +143,9 @@ def _handler(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(routes: dict[str, str], workdir: Path) -> Iterator[FakeGcp]:
-    """Start the fake on 127.0.0.1 (TLS with a CA made now); the CA file is ``fake.ca_file``."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ca_file = workdir / "fake-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    fake = FakeGcp(routes=routes, ca_file=ca_file)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    fake.url = f"https://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def serve(routes: dict[str, str], workdir: Path | None = None) -> Iterator[FakeGcp]:
+    """Start the fake on 127.0.0.1 over TLS (the shared test CA of ``tls``): ``fake.ca_file``."""
+    fake = FakeGcp(routes=routes)
+    with tls.serving(_handler(fake)) as (base_url, ca_path):
+        fake.url, fake.ca_file = base_url, Path(ca_path)
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
