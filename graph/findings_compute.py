@@ -77,19 +77,19 @@ def _world_source(rule: Mapping[str, Any]) -> str | None:
 def _firewall_layers(ix: Index, inst: Node) -> tuple[Layer, ...] | None:
     """The instance layer, then the subnet layer if any; None when no firewall was read."""
     layers: dict[str, list[tuple[str, tuple[dict[str, Any], ...]]]] = {"instance": [], "subnet": []}
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     holders = [(inst.id, "instance")] + [(s.id, "subnet") for s in ix.targets(inst.id, "in_subnet")]
-    for holder, default_scope in holders:
+    for holder, via in holders:
         for fw in ix.targets(holder, "protected_by"):
-            if (
-                fw.kind != "firewall"
-                or fw.id in seen
-                or not isinstance(fw.props.get("rules"), list)
-            ):
+            if fw.kind != "firewall" or not isinstance(fw.props.get("rules"), list):
                 continue
-            seen.add(fw.id)
-            scope = "subnet" if (fw.props.get("scope") or default_scope) == "subnet" else "instance"
-            layers[scope].append((fw.id, _world_rules(ix, fw)))
+            # The path decides the layer (an NSG on both the NIC and the subnet is evaluated
+            # twice, as Azure does); a subnet-scoped firewall linked to the instance directly
+            # still belongs to the subnet layer.
+            layer = "subnet" if via == "subnet" or fw.props.get("scope") == "subnet" else "instance"
+            if (layer, fw.id) not in seen:
+                seen.add((layer, fw.id))
+                layers[layer].append((fw.id, _world_rules(ix, fw)))
     found = tuple(tuple(layer) for layer in layers.values() if layer)
     return found or None
 
