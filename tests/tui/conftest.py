@@ -9,7 +9,9 @@ also reach the orders database over the network. Two collection warnings.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
+from types import ModuleType
 
 import pytest
 
@@ -462,3 +464,15 @@ def build_big_estate(n: int = 100_000) -> Snapshot:
 @pytest.fixture(scope="session")
 def estate() -> Snapshot:
     return build_estate()
+
+
+@pytest.fixture(scope="session")
+def fx() -> ModuleType:
+    """This module: tests read the estate's ids (``fx.PII``) and clock (``fx.NOW``) from it."""
+    return sys.modules[__name__]
+
+
+@pytest.fixture(scope="session")
+def big_estate() -> Snapshot:
+    """100,000 nodes (built once per session: about a second)."""
+    return build_big_estate(100_000)
