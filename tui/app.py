@@ -17,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from blastscope.graph.build import Graph, build_graph
 from blastscope.graph.model import Snapshot
@@ -26,6 +26,7 @@ from blastscope.tui.messages import (
     ExposuresRanked,
     GraphBuilt,
     SnapshotLoaded,
+    notify_worker_error,
 )
 from blastscope.tui.widgets.describe import scope_line
 from blastscope.tui.widgets.node_search import NodeCommands
@@ -71,7 +72,7 @@ class BlastscopeApp(App[None]):
         super().__init__()
         self.snapshot = snapshot
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._load_demo = load_demo
+        self._demo_loader = load_demo
         self.node_rows: NodeRows | None = None
         self.graph_seconds = 0.0
 
@@ -88,8 +89,8 @@ class BlastscopeApp(App[None]):
 
     def _demo(self) -> Snapshot | None:
         try:
-            if self._load_demo is not None:
-                return self._load_demo()
+            if self._demo_loader is not None:
+                return self._demo_loader()
             from blastscope.providers.demo import load_demo
 
             return load_demo()
@@ -164,10 +165,7 @@ class BlastscopeApp(App[None]):
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """Any worker's failure becomes a notification naming what failed; nothing crashes."""
-        worker = event.worker
-        if event.state == WorkerState.ERROR:
-            what = worker.description or worker.name or "a background task"
-            self.notify(f"{what} failed: {worker.error}", title="Error", severity="error")
+        notify_worker_error(event)
 
     # --- navigation ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+from textual.worker import Worker, WorkerState
 
 from blastscope.graph.model import Snapshot, Warning
 
@@ -109,3 +110,15 @@ class ReportWritten(Message):
 
     path: str
     fmt: str
+
+
+def notify_worker_error(event: Worker.StateChanged) -> None:
+    """Turn a failed worker into a notification naming what failed (partial results stay).
+
+    ``Worker.StateChanged`` does not bubble, so every node that starts workers routes its
+    own through here.
+    """
+    worker = event.worker
+    if event.state == WorkerState.ERROR:
+        what = worker.description or worker.name or "a background task"
+        worker.node.app.notify(f"{what} failed: {worker.error}", title="Error", severity="error")

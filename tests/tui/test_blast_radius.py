@@ -10,7 +10,6 @@ from textual.widgets import Checkbox, DataTable, Input, RadioSet, Select, Static
 
 from blastscope.graph.model import Snapshot
 from blastscope.tui.app import BlastscopeApp
-from blastscope.tui.messages import BlastRadiusComputed
 from blastscope.tui.screens.blast_radius import BlastRadiusScreen
 from blastscope.tui.screens.export import ExportDialog
 from blastscope.tui.screens.node import NodeScreen
@@ -61,13 +60,11 @@ async def test_overview_ranks_exposed_and_enter_opens_the_blast_radius(
 
 
 async def test_tree_filters_and_hop_panel(estate: Snapshot, fx) -> None:
-    seen: list[object] = []
     app = BlastscopeApp(estate, clock=lambda: NOW)
-    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         screen = await open_radius(app, pilot, fx.WEB)
         everything = reached(screen)
         assert {"acme-customer-pii", "prod/db-password", "orders-db"} <= everything
-        assert "acme-logs" not in everything  # batch-01's, not web-01's
         tree = screen.query_one(PathTree)
         kinds = [str(n.label).split(" (")[0] for n in tree.root.children]
         assert "bucket" in kinds and "secret" in kinds
@@ -118,7 +115,7 @@ async def test_tree_filters_and_hop_panel(estate: Snapshot, fx) -> None:
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert reached(screen) == {"prod/db-password"}
-        assert any(isinstance(m, BlastRadiusComputed) for m in seen)
+        assert "1 reachable" in str(screen.query_one("#status", Static).render())
 
 
 async def test_export_writes_the_file_and_says_where(estate: Snapshot, fx, tmp_path: Path) -> None:
@@ -131,7 +128,6 @@ async def test_export_writes_the_file_and_says_where(estate: Snapshot, fx, tmp_p
         dialog = app.screen
         assert isinstance(dialog, ExportDialog)
         # Choosing Markdown changes the extension; then type a path in tmp and write.
-        dialog.query_one(RadioSet).query(".toggle--button").last()  # exists
         radio = dialog.query_one(RadioSet)
         radio.action_next_button()
         radio.action_toggle_button()

@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from blastscope.graph.build import Graph
 from blastscope.graph.model import DATA_KINDS
-from blastscope.tui.messages import AnalysisFailed, BlastRadiusComputed
+from blastscope.tui.messages import AnalysisFailed, BlastRadiusComputed, notify_worker_error
 from blastscope.tui.widgets.describe import hop_explanation
 from blastscope.tui.widgets.path_picture import PathPicture
 from blastscope.tui.widgets.path_tree import PathTree
@@ -49,8 +49,8 @@ class BlastRadiusScreen(Screen[None]):
         self.source_label = f"{attrs.get('name') or source} ({attrs.get('kind')})"
         self.title = f"blastscope · blast radius of {attrs.get('name') or source}"
         self.radius: Any = None
-        self._cache: dict[Filters, Any] = {}
-        self._selection: tuple[Any, int | None] | None = None
+        self._radius_cache: dict[Filters, Any] = {}
+        self._picked: tuple[Any, int | None] | None = None
         exposures = graph.get_edge_data("internet", source) or {}
         self.exposure: dict[str, Any] | None = next(
             (dict(d.get("props") or {}) for d in exposures.values() if d.get("kind") == "exposes"),
@@ -79,6 +79,10 @@ class BlastRadiusScreen(Screen[None]):
         self.query_one(PathTree).focus()
         self.refresh_radius()
 
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        notify_worker_error(event)
+
     # --- computing ----------------------------------------------------------------------
 
     def filters(self) -> Filters:
@@ -92,8 +96,8 @@ class BlastRadiusScreen(Screen[None]):
     def refresh_radius(self) -> None:
         """Show the cached radius for the current filters, or compute it in a worker."""
         key = self.filters()
-        if key in self._cache:
-            self._show(self._cache[key], 0.0)
+        if key in self._radius_cache:
+            self._show(self._radius_cache[key], 0.0)
             return
         self.query_one("#status", Static).update("Computing the blast radius…")
         self.compute(key)
@@ -122,7 +126,7 @@ class BlastRadiusScreen(Screen[None]):
             include_conditional=include_conditional,
         )
         if not get_current_worker().is_cancelled:
-            self._cache[key] = radius
+            self._radius_cache[key] = radius
             self.post_message(BlastRadiusComputed(radius, perf_counter() - started))
 
     @on(BlastRadiusComputed)
@@ -173,7 +177,7 @@ class BlastRadiusScreen(Screen[None]):
 
     @on(PathTree.HopSelected)
     def _hop_selected(self, message: PathTree.HopSelected) -> None:
-        self._selection = (message.reach, message.hop)
+        self._picked = (message.reach, message.hop)
         G = self.graph
         path = message.reach.path
         detail = Text()
@@ -188,15 +192,15 @@ class BlastRadiusScreen(Screen[None]):
                 detail.append("Some hop depends on a policy condition.\n", style="italic")
         else:
             hop = path.hops[message.hop]
-            src = (self._name(hop.src), str(G.nodes[hop.src].get("kind")))
-            dst = (self._name(hop.dst), str(G.nodes[hop.dst].get("kind")))
+            src = (self._node_name(hop.src), str(G.nodes[hop.src].get("kind")))
+            dst = (self._node_name(hop.dst), str(G.nodes[hop.dst].get("kind")))
             detail.append(f"Hop {message.hop + 1} of {path.length}\n", style="bold")
             for label, text in hop_explanation(str(hop.kind), hop.props, src, dst):
                 detail.append(f"{label:>9} ", style="bold")
                 detail.append(f"{text}\n")
         self.query_one("#hop-detail", Static).update(detail)
         names = {
-            n: (self._name(n), str(G.nodes[n].get("kind")))
+            n: (self._node_name(n), str(G.nodes[n].get("kind")))
             for n in {path.source, *(h.dst for h in path.hops), "internet"}
             if n in G
         }
@@ -204,13 +208,13 @@ class BlastRadiusScreen(Screen[None]):
             path, names, selected=message.hop, exposure=self.exposure
         )
 
-    def _name(self, node_id: str) -> str:
+    def _node_name(self, node_id: str) -> str:
         return str(self.graph.nodes[node_id].get("name") or node_id)
 
     def action_open_node(self) -> None:
-        if self._selection is None:
+        if self._picked is None:
             return
-        reach, hop = self._selection
+        reach, hop = self._picked
         target = reach.id if hop is None else reach.path.hops[hop].dst
         self.app.open_node(target)  # type: ignore[attr-defined]
 

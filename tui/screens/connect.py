@@ -28,6 +28,7 @@ from textual.widgets import (
     Static,
 )
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from blastscope.graph.errors import BlastscopeError
 from blastscope.graph.model import Snapshot, save_snapshot
@@ -38,6 +39,7 @@ from blastscope.tui.messages import (
     CollectionWarned,
     ConnectionsListed,
     SnapshotLoaded,
+    notify_worker_error,
 )
 
 
@@ -87,6 +89,10 @@ class ConnectScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#choices", OptionList).loading = True
         self.list_connections()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        notify_worker_error(event)
 
     @work(thread=True, exit_on_error=False, group="connections", description="listing profiles")
     def list_connections(self) -> None:

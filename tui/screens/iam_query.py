@@ -15,10 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.worker import Worker
 
 from blastscope.graph.errors import InputError
 from blastscope.graph.iam import Decision, evaluator_for
 from blastscope.graph.model import Node, Snapshot
+from blastscope.tui.messages import notify_worker_error
 
 
 class IamQueryScreen(Screen[None]):
@@ -59,6 +61,10 @@ class IamQueryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#who-table", DataTable).add_columns("Principal", "Outcome", "Why")
         self.query_one("#can-principal", Input).focus()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        notify_worker_error(event)
 
     def resolve(self, text: str, what: str) -> Node:
         """A node by id or unique name; InputError names what was not found."""
