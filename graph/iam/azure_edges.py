@@ -316,13 +316,12 @@ def _context(index: RbacIndex, oid: str, n: Node, resource: str) -> tuple[Any, .
 
 
 def _can_write_some_vm(index: RbacIndex, oid: str) -> bool:
+    """Could ``oid`` create or change some VM (to attach an identity to)? Probed at each of
+    its assignment scopes, which covers every VM below them."""
     from blastscope.graph.iam.azure import decide
 
     for assignment in index.assignments.get(oid, ()):
         probe = f"{assignment.scope}/providers/microsoft.compute/virtualmachines/any"
         if decide(index, oid, VM_WRITE, probe).allowed:
-            return True
-    for n in index.nodes.values():
-        if n.kind == NodeKind.INSTANCE and decide(index, oid, VM_WRITE, norm(n.id)).allowed:
             return True
     return False
