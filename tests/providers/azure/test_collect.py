@@ -71,9 +71,14 @@ def test_collects_the_estate(provider: AzureProvider, scope: Scope, arm: ArmFake
     ]
     # documents: role definitions, assignments, deny assignments, vault access policies
     docs = snap.documents
-    assert sum("/roleDefinitions/" in d for d in docs) == 12
-    assert sum("/roleAssignments/" in d for d in docs) == 11
+    assert sum("/roleDefinitions/" in d for d in docs) == 13
+    assert sum("/roleAssignments/" in d for d in docs) == 12
     assert sum("/denyAssignments/" in d for d in docs) == 1
+    # a custom role defined at the management group, fetched by id
+    keyreader = "/providers/Microsoft.Management/managementGroups/contoso-root/providers/"
+    keyreader += "Microsoft.Authorization/roleDefinitions/7d2f6a0e-5c1b-4f7a-9e3d-6a1b2c3d4e5f"
+    assert docs[keyreader]["roleName"] == "Contoso Storage Key Reader"
+    assert keyreader in {r.path for r in arm.requests}
     assignment = next(v for k, v in docs.items() if k.endswith("000000000006"))
     assert assignment["condition"].startswith("((!(ActionMatches")
 
