@@ -264,3 +264,34 @@ def test_looping_next_link_stops_with_a_warning(
     assert [(w.service, w.error) for w in snap.warnings] == [("disks", "PaginationLoop")]
     assert "snapshots" in snap.warnings[0].message
     assert sum(r.path.endswith("/snapshots") for r in arm.requests) == 2
+
+
+def test_an_empty_subscription_is_empty_not_an_error(
+    provider: AzureProvider, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakes.azure_arm import ArmFake as Fake
+
+    from blastscope.graph.model import load_snapshot, save_snapshot
+
+    fake = Fake("empty").start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+    monkeypatch.setenv("SSL_CERT_FILE", fake.ca_path)
+    try:
+        snap = provider.collect(Scope(endpoint=fake.base_url))
+    finally:
+        fake.stop()
+    assert snap.warnings == () and not snap.partial
+    assert sorted(str(n.kind) for n in snap.nodes) == ["account", "internet"]
+    assert sum("/roleDefinitions/" in d for d in snap.documents) == 12
+    save_snapshot(snap, tmp_path / "s.json")
+    assert load_snapshot(tmp_path / "s.json").nodes == snap.nodes
+
+
+def test_cancel_stops_and_keeps_what_was_read(provider: AzureProvider, scope: Scope) -> None:
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(CollectionAborted, match="cancelled") as info:
+        provider.collect(scope, cancel=cancel)
+    assert info.value.snapshot.partial
