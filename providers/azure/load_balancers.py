@@ -96,8 +96,14 @@ def _lb(
             pools.setdefault(lower(pool), []).append((backend_port, protocol))
     for pool in lp.get("backendAddressPools") or []:
         for port, protocol in pools.get(lower(pool.get("id")), []):
-            for cfg in props(pool).get("backendIPConfigurations") or []:
-                vm = ipconfig_vm.get(lower(ref_id(cfg)))
+            members = [ref_id(c) for c in props(pool).get("backendIPConfigurations") or []]
+            # newer pools list addresses, each naming the NIC IP configuration it is
+            members += [
+                ref_id(props(a).get("networkInterfaceIPConfiguration"))
+                for a in props(pool).get("loadBalancerBackendAddresses") or []
+            ]
+            for cfg in dict.fromkeys(m for m in members if m):
+                vm = ipconfig_vm.get(lower(cfg))
                 if vm:
                     part.edges.append(
                         edge(lb_id, vm, EdgeKind.FORWARDS_TO, port=port, protocol=protocol)
