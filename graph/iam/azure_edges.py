@@ -150,6 +150,42 @@ class _PrincipalEdges:
         return self.results[key]  # type: ignore[no-any-return]
 
     def run(self) -> Iterable[Edge]:
+        reached: set[str] = set()
+        for edge in self.resources():
+            if edge.kind == EdgeKind.CAN_ACCESS:
+                reached.add(edge.dst)
+            yield edge
+        yield from self.parts_of_resources(reached)
+
+    def parts_of_resources(self, reached: set[str]) -> Iterable[Edge]:
+        """Assignments scoped *below* a data resource (one container, one secret) still reach
+        data in it: a ``can_access`` edge marked ``partial`` with the assignment's scope."""
+        index = self.index
+        for scope in sorted({a.scope for a in index.assignments.get(self.oid, ())}):
+            n = _data_ancestor(index, scope)
+            if n is None or n.id in reached or n.id == self.src:
+                continue
+            checks = access_checks(n)
+            assert checks is not None
+            props = self.access_props(checks, _context(index, self.oid, n, scope), scope)
+            if props is None:
+                continue
+            part = scope[len(norm(n.id)) + 1 :]
+            reason = props["reason"].replace("{name}", n.name)
+            yield Edge(
+                self.src,
+                n.id,
+                EdgeKind.CAN_ACCESS,
+                {
+                    **props,
+                    "reason": f"on {part} of {n.name}: {reason}",
+                    "partial": True,
+                    "scope": scope,
+                },
+            )
+            reached.add(n.id)
+
+    def resources(self) -> Iterable[Edge]:
         index, src = self.index, self.src
         for n in _candidates(index, self.oid):
             if n.id == src:
@@ -297,6 +333,16 @@ def _may_matter(index: RbacIndex, oid: str) -> bool:
             if any(b.grants(action, control=control, data=data) for b in role.blocks):
                 return True
     return False
+
+
+def _data_ancestor(index: RbacIndex, scope: str) -> Node | None:
+    """The nearest data node strictly above ``scope`` (a storage account above a container)."""
+    parts = scope.split("/")
+    for cut in range(len(parts) - 1, 2, -1):
+        found = index.nodes_lower.get("/".join(parts[:cut]))
+        if found is not None:
+            return found if access_checks(found) is not None else None
+    return None
 
 
 def _context(index: RbacIndex, oid: str, n: Node, resource: str) -> tuple[Any, ...]:

@@ -344,3 +344,18 @@ def test_only_azure_nodes_are_considered() -> None:
     )
     assert all(e.dst != aws.id for e in permission_edges(mixed))
     assert any(e.dst == ACCOUNT for e in permission_edges(mixed))
+
+
+def test_assignment_below_a_resource_reaches_part_of_it() -> None:
+    container = f"{ACCOUNT}/blobServices/default/containers/invoices"
+    secret = f"{VAULT}/secrets/db-password"
+    snap = snapshot(
+        assignment(1, container, "Storage Blob Data Reader", ALICE),
+        assignment(2, secret, "Key Vault Secrets User", ALICE),
+    )
+    assert evaluate(snap, ALICE, BLOB_READ, container).allowed
+    assert not evaluate(snap, ALICE, BLOB_READ, ACCOUNT).allowed  # not the whole account
+    got = {e.dst: e.props for e in permission_edges(snap)}
+    assert got[ACCOUNT]["partial"] is True and got[ACCOUNT]["scope"] == container.lower()
+    assert got[ACCOUNT]["level"] == "read" and "invoices" in got[ACCOUNT]["reason"]
+    assert got[VAULT]["partial"] is True and got[VAULT]["level"] == "read"
