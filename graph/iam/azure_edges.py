@@ -190,7 +190,7 @@ class _PrincipalEdges:
         for n in _candidates(index, self.oid):
             if n.id == src:
                 continue
-            resource = norm(n.id)
+            resource = index.lower_ids[n.id]
             ctx = _context(index, self.oid, n, resource)
             checks = access_checks(n)
             if checks is not None:
@@ -265,6 +265,14 @@ def _evidence_cached(decisions: tuple[Decision, ...]) -> tuple[dict[str, Any], .
     return tuple(sorted(docs.values(), key=json_key))
 
 
+_WHAT = {
+    "vm_run_command": "can run commands on {name} and act as its identity",
+    "vm_extension": "can install an extension on {name} and act as its identity",
+    "role_assignment_write": "can assign roles on {name}",
+    "assign_identity": "can attach identity {name} to a VM it controls",
+}
+
+
 def _escalate(
     src: str,
     dst: str,
@@ -274,13 +282,10 @@ def _escalate(
     *,
     extra_conditional: bool = False,
 ) -> Edge:
-    conditional = extra_conditional or all(d.outcome == Outcome.CONDITIONAL for _, d in granted)
-    what = {
-        "vm_run_command": f"can run commands on {via.name} and act as its identity",
-        "vm_extension": f"can install an extension on {via.name} and act as its identity",
-        "role_assignment_write": f"can assign roles on {via.name}",
-        "assign_identity": f"can attach identity {via.name} to a VM it controls",
-    }[technique]
+    actions, conditional, why, evidence = _escalation_parts(
+        technique, tuple(granted), extra_conditional
+    )
+    what = _WHAT[technique].format(name=via.name)
     if technique == "assign_identity" and extra_conditional:
         what += " (needs write on some VM, not found)"
     return Edge(
@@ -289,12 +294,27 @@ def _escalate(
         EdgeKind.CAN_ESCALATE,
         {
             "technique": technique,
-            "actions": sorted({a for a, _ in granted}),
+            "actions": list(actions),
             "conditional": conditional,
-            "reason": f"{what} ({granted[0][1].reason})",
-            "evidence": _evidence(d for _, d in granted),
+            "reason": f"{what} ({why})",
+            "evidence": [dict(e) for e in evidence],
             "via": via.id,
         },
+    )
+
+
+@lru_cache(maxsize=4096)
+def _escalation_parts(
+    technique: str, granted: tuple[tuple[str, Decision], ...], extra_conditional: bool
+) -> tuple[tuple[str, ...], bool, str, tuple[dict[str, Any], ...]]:
+    """What every escalation edge of one (technique, decisions) shares, built once."""
+    conditional = extra_conditional or all(d.outcome == Outcome.CONDITIONAL for _, d in granted)
+    actions = tuple(sorted({a for a, _ in granted}))
+    return (
+        actions,
+        conditional,
+        granted[0][1].reason,
+        _evidence_cached(tuple(d for _, d in granted)),
     )
 
 
@@ -351,12 +371,14 @@ def _context(index: RbacIndex, oid: str, n: Node, resource: str) -> tuple[Any, .
     applicable = tuple(
         a.id for a in index.assignments.get(oid, ()) if index.applies(a.scope, resource)
     )
-    denies = tuple(
-        d.id
-        for d in index.denies
-        if (d.principals & {oid, EVERYONE})
-        and index.applies(d.scope, resource, children=d.child_scopes)
-    )
+    denies = ()
+    if index.denies:
+        denies = tuple(
+            d.id
+            for d in index.denies
+            if (d.principals & {oid, EVERYONE})
+            and index.applies(d.scope, resource, children=d.child_scopes)
+        )
     exact = resource if resource in index.vault_policies else None
     return (n.kind, applicable, denies, exact)
 

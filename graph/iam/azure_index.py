@@ -65,6 +65,7 @@ class RbacIndex:
         self.snapshot = snapshot
         self.nodes: dict[str, Node] = {}
         self.nodes_lower: dict[str, Node] = {}
+        self.lower_ids: dict[str, str] = {}
         self.roles: dict[str, RoleDef] = {}
         self.assignments: dict[str, list[Assignment]] = defaultdict(list)
         self.denies: list[DenyAssignment] = []
@@ -79,7 +80,9 @@ class RbacIndex:
             if n.provider != "azure":
                 continue
             self.nodes[n.id] = n
-            self.nodes_lower[norm(n.id)] = n
+            key = norm(n.id)
+            self.nodes_lower[key] = n
+            self.lower_ids[n.id] = key
             pid = str(n.props.get("principal_id") or "").lower()
             if n.kind in (NodeKind.IDENTITY, NodeKind.GROUP) and pid:
                 managed = n.props.get("principal_type") == "managed_identity"
