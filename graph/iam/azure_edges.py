@@ -104,6 +104,7 @@ ALL_ACTIONS = frozenset(
 
 
 def derive(index: RbacIndex) -> list[Edge]:
+    """Every Azure principal's ``can_access`` and ``can_escalate`` edges."""
     identities_of: dict[str, list[str]] = defaultdict(list)
     for e in index.snapshot.edges:
         if e.kind == EdgeKind.RUNS_AS and e.src in index.nodes and e.dst in index.nodes:

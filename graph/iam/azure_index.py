@@ -26,6 +26,7 @@ _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
 
 def norm(ident: str | None) -> str:
+    """An id or scope in the form scopes compare in: lower case, no trailing slash."""
     return (ident or "").strip().rstrip("/").lower() or "/"
 
 
@@ -139,6 +140,7 @@ class RbacIndex:
         return ident if ident in self.nodes else None
 
     def principals(self) -> set[str]:
+        """Object ids of every principal with a role assignment or a vault access policy."""
         out = set(self.assignments)
         for _doc, policies in self.vault_policies.values():
             out.update(str(p.get("objectId") or "").lower() for p in policies)
@@ -175,6 +177,7 @@ class RbacIndex:
 
 
 def subscription_scope(resource: str) -> str | None:
+    """``/subscriptions/<id>`` of a normalised resource id, or None."""
     parts = resource.split("/")
     if len(parts) >= 3 and parts[1] == "subscriptions":
         return f"/subscriptions/{parts[2]}"

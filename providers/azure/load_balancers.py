@@ -22,6 +22,7 @@ SERVICE = "load_balancers"
 
 
 def get_load_balancers(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Load balancers, plus the NICs and public IPs needed to resolve their frontends and pools."""
     warnings: list[Warning] = []
     net = clients.network
     lbs = rest_list(net.load_balancers.list_all())
@@ -45,6 +46,7 @@ def get_load_balancers(clients: Clients, region: str = "global") -> dict[str, An
 
 
 def transform_load_balancers(raw: Mapping[str, Any]) -> Partial:
+    """Load balancer nodes and ``forwards_to`` edges to the VMs behind them."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     pips = {lower(p["id"]): p for p in raw.get("public_ips") or []}
     # NIC ip configuration id → the VM owning that NIC

@@ -19,6 +19,7 @@ SERVICE = "storage"
 
 
 def get_storage(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Storage accounts and each account's blob containers."""
     warnings: list[Warning] = []
     storage = clients.storage
     accounts = rest_list(storage.storage_accounts.list())
@@ -46,6 +47,7 @@ def network_open(p: Mapping[str, Any]) -> bool:
 
 
 def transform_storage(raw: Mapping[str, Any]) -> Partial:
+    """One bucket node per storage account."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     for account in raw.get("accounts") or []:
         p = props(account)
