@@ -161,6 +161,11 @@ def test_estate_nodes_edges_and_documents(collected: Collected) -> None:
         {"port": 80, "protocol": "HTTP"}
     ]
     assert (lb.id, web.id) in edges(snap, "forwards_to")
+    classic = nodes[f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/legacy-elb"]
+    assert classic.props["public"] is True and classic.props["type"] == "classic"
+    assert classic.props["listeners"] == [{"port": 22, "protocol": "TCP"}]
+    assert (classic.id, web.id) in edges(snap, "forwards_to")
+    assert (classic.id, arn("security-group", estate.web_sg)) in edges(snap, "protected_by")
 
     # Secrets found in user data / env are nodes the workload contains; values never kept.
     found = {
@@ -268,3 +273,33 @@ def test_snapshot_round_trips_and_json_is_plain(collected: Collected, tmp_path: 
     assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(
         json.loads(json.dumps(snap.to_dict(), default=str)), sort_keys=True
     )
+
+
+def test_organization_scps_by_level(moto: None) -> None:
+    org = boto3.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}],
+    }
+    scp = org.create_policy(
+        Content=json.dumps(deny),
+        Description="no deletes",
+        Name="no-deletes",
+        Type="SERVICE_CONTROL_POLICY",
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=scp["Id"], TargetId=ACCOUNT)
+    snap = provider(services=only("account")).collect(Scope())
+    account = snap.node_index()[f"aws:account/{ACCOUNT}"]
+    root_level, account_level = account.props["scp_levels"]
+    assert scp["Arn"] in account_level and scp["Arn"] not in root_level
+    assert root_level and set(account.props["scps"]) == set(root_level) | set(account_level)
+    assert snap.documents[scp["Arn"]] == deny
+    assert account.props["parent"].startswith("r-")
+
+
+def test_no_organization_means_no_scps(moto: None) -> None:
+    snap = provider(services=only("account")).collect(Scope())
+    account = snap.node_index()[f"aws:account/{ACCOUNT}"]
+    assert account.props["scps"] == [] and account.props["parent"] is None
+    assert snap.warnings == ()
