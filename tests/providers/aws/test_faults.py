@@ -14,8 +14,8 @@ from aws_estate import ACCOUNT, REGION
 from conftest import FAST, Injector, aws_error, inject, only, provider
 from moto.core import set_initial_no_auth_action_count
 
-from blastscope.graph.errors import CloudError
-from blastscope.providers.aws.collector import default_session
+from blastscope.graph.errors import CloudError, InputError
+from blastscope.providers.aws.collector import AwsProvider, default_session
 from blastscope.providers.aws.session import ClientSettings
 from blastscope.providers.base import CollectionAborted, Scope
 
@@ -246,3 +246,12 @@ def test_a_hanging_service_times_out_into_a_warning(
     assert [(w.service, w.error) for w in snap.warnings] == [("kms", "Timeout")]
     assert "key" not in kinds(snap)
     assert f"arn:aws:iam::{ACCOUNT}:user/bob" in snap.node_index()
+
+
+@pytest.mark.parametrize("regions", [("us-east-1", "bad region"), ("all", "us-east-1")])
+def test_bad_region_names_are_input_errors_before_credentials(regions: tuple[str, ...]) -> None:
+    def no_session(_scope: Scope) -> boto3.session.Session:
+        raise AssertionError("credentials were tried before the input was checked")
+
+    with pytest.raises(InputError, match="--regions"):
+        AwsProvider(session_factory=no_session).collect(Scope(regions=regions))
