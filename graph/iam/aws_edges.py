@@ -460,8 +460,10 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
             continue
         names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
         callers: dict[str, Principal] = {}
-        if ALL in names or policy.error:
+        if ALL in names:
             callers.update(ix.principals)
+        if policy.error:  # unknown trust: whoever may call sts:AssumeRole, conditionally
+            callers.update({p.id: p for p in may_assume})
         for name in names:
             if name in ix.principals:
                 callers[name] = ix.principals[name]

@@ -146,7 +146,7 @@ class AwsIndex:
             values["aws:username"] = []
         else:
             values["aws:username"] = [principal.name]
-            uid = p.props.get("user_id") or p.props.get("principal_id")
+            uid = p.props.get("user_id") or p.props.get("native_id")
             if uid:
                 values["aws:userid"] = [str(uid)]
         parts = arn_parts(resource_arn)
