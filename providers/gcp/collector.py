@@ -142,7 +142,11 @@ class GcpProvider:
             merge_parts(
                 parts,
                 provider="gcp",
-                scope={"projects": [p["projectId"] for p in projects], "endpoint": scope.endpoint},
+                scope={
+                    "account": ",".join(p["projectId"] for p in projects),
+                    "projects": [p["projectId"] for p in projects],
+                    "endpoint": scope.endpoint,
+                },
                 partial=first.partial or result.partial,
             )
         )
