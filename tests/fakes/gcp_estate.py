@@ -205,6 +205,8 @@ def offline_snapshot() -> Any:
                 "disks": aggregated("compute/disks_aggregated.json", "disks"),
                 "snapshots": pages("compute/snapshots.json", "items"),
             },
+            project_metadata=load("compute/project.json")["commonInstanceMetadata"],
+            snapshot_policies={"web-1-nightly": load("compute/snapshot_iam.json")},
         )
     )
     buckets = pages("storage/buckets.json", "items")
