@@ -8,7 +8,7 @@ subnet-scope firewalls (Azure subnet NSGs) a second that must also admit the tra
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from blastscope.graph.findings_base import WORLD_CIDRS, Hit, Index, Rule, Severity, as_list
@@ -40,88 +40,121 @@ IMAGE_MAX_AGE_DAYS = 180
 _TCP = {"tcp", "all", "-1", "6", "*"}
 
 
-def _firewall_layers(ix: Index, inst: Node) -> list[list[tuple[str, dict[str, Any]]]]:
-    """(firewall id, rule) lists: the instance layer, then the subnet layer if any."""
-    layers: dict[str, list[tuple[str, dict[str, Any]]]] = {"instance": [], "subnet": []}
-    seen: set[str] = set()
-    holders = [(inst.id, "instance")] + [(s.id, "subnet") for s in ix.targets(inst.id, "in_subnet")]
-    for holder, default_scope in holders:
-        for fw in ix.targets(holder, "protected_by"):
-            if fw.kind != "firewall" or fw.id in seen:
+Layer = tuple[tuple[str, tuple[dict[str, Any], ...]], ...]
+"""(firewall id, the rules of it that admit the world over TCP) per firewall of one layer."""
+
+
+def _world_rules(ix: Index, fw: Node) -> tuple[dict[str, Any], ...]:
+    """The firewall's ingress rules with a 0.0.0.0/0 or ::/0 source over TCP (cached)."""
+
+    def build() -> tuple[dict[str, Any], ...]:
+        rules = fw.props.get("rules")
+        if not isinstance(rules, list):
+            return ()
+        out = []
+        for rule in rules:
+            if not isinstance(rule, dict) or rule.get("direction", "ingress") != "ingress":
                 continue
-            seen.add(fw.id)
-            scope = fw.props.get("scope") or default_scope
-            rules = fw.props.get("rules")
-            if isinstance(rules, list):
-                layer = layers["subnet" if scope == "subnet" else "instance"]
-                layer.extend((fw.id, r) for r in rules if isinstance(r, dict))
-    return [layer for layer in layers.values() if layer]
+            if str(rule.get("protocol", "all")).lower() not in _TCP:
+                continue
+            cidr = _world_source(rule)
+            if cidr is not None:
+                out.append({**rule, "_cidr": cidr})
+        return tuple(out)
+
+    return ix.cached(f"world-rules:{fw.id}", build)  # type: ignore[no-any-return]
 
 
-def _rule_admits_world(rule: Mapping[str, Any], port: int, inst: Node) -> str | None:
-    """The world CIDR this ingress rule matches for tcp/``port`` on ``inst``, else None."""
-    if rule.get("direction", "ingress") != "ingress":
-        return None
-    if str(rule.get("protocol", "all")).lower() not in _TCP:
-        return None
-    lo, hi = rule.get("from_port"), rule.get("to_port")
-    if isinstance(lo, int) and isinstance(hi, int) and lo >= 0 and not lo <= port <= hi:
-        return None
-    targets = rule.get("targets")
-    if isinstance(targets, dict) and (
-        targets.get("network_tags") or targets.get("service_accounts")
-    ):
-        tags = set(as_list(inst.props.get("network_tags")))
-        accounts = set(as_list(inst.props.get("service_accounts")))
-        if not (tags & set(as_list(targets.get("network_tags")))) and not (
-            accounts & set(as_list(targets.get("service_accounts")))
-        ):
-            return None
+def _world_source(rule: Mapping[str, Any]) -> str | None:
     for source in as_list(rule.get("sources")):
-        if not isinstance(source, dict):
-            continue
-        cidrs = [source.get("cidr"), *as_list(source.get("cidrs"))]
-        for cidr in cidrs:
-            if cidr in WORLD_CIDRS:
-                return str(cidr)
+        if isinstance(source, dict):
+            for cidr in (source.get("cidr"), *as_list(source.get("cidrs"))):
+                if cidr in WORLD_CIDRS:
+                    return str(cidr)
     return None
 
 
-def _layer_admits(
-    layer: Sequence[tuple[str, dict[str, Any]]], port: int, inst: Node
-) -> list[dict[str, Any]] | None:
+def _firewall_layers(ix: Index, inst: Node) -> tuple[Layer, ...] | None:
+    """The instance layer, then the subnet layer if any; None when no firewall was read."""
+    layers: dict[str, list[tuple[str, tuple[dict[str, Any], ...]]]] = {"instance": [], "subnet": []}
+    seen: set[tuple[str, str]] = set()
+    holders = [(inst.id, "instance")] + [(s.id, "subnet") for s in ix.targets(inst.id, "in_subnet")]
+    for holder, via in holders:
+        for fw in ix.targets(holder, "protected_by"):
+            if fw.kind != "firewall" or not isinstance(fw.props.get("rules"), list):
+                continue
+            # The path decides the layer (an NSG on both the NIC and the subnet is evaluated
+            # twice, as Azure does); a subnet-scoped firewall linked to the instance directly
+            # still belongs to the subnet layer.
+            layer = "subnet" if via == "subnet" or fw.props.get("scope") == "subnet" else "instance"
+            if (layer, fw.id) not in seen:
+                seen.add((layer, fw.id))
+                layers[layer].append((fw.id, _world_rules(ix, fw)))
+    found = tuple(tuple(layer) for layer in layers.values() if layer)
+    return found or None
+
+
+def _targets_instance(rule: Mapping[str, Any], inst: Node) -> bool:
+    targets = rule.get("targets")
+    if not isinstance(targets, dict) or not (
+        targets.get("network_tags") or targets.get("service_accounts")
+    ):
+        return True
+    tags = set(as_list(inst.props.get("network_tags")))
+    accounts = set(as_list(inst.props.get("service_accounts")))
+    return bool(
+        tags & set(as_list(targets.get("network_tags")))
+        or accounts & set(as_list(targets.get("service_accounts")))
+    )
+
+
+def _layer_admits(layer: Layer, port: int, inst: Node) -> list[dict[str, Any]] | None:
     """The rules that let the world in on ``port`` through this layer, or None if it does not."""
     matches = []
-    for fw_id, rule in layer:
-        cidr = _rule_admits_world(rule, port, inst)
-        if cidr is not None:
-            matches.append((fw_id, rule, cidr))
+    for fw_id, rules in layer:
+        for rule in rules:
+            lo, hi = rule.get("from_port"), rule.get("to_port")
+            if isinstance(lo, int) and isinstance(hi, int) and lo >= 0 and not lo <= port <= hi:
+                continue
+            if _targets_instance(rule, inst):
+                matches.append((fw_id, rule))
     if not matches:
         return None
     ordered = [m for m in matches if isinstance(m[1].get("priority"), int)]
     if ordered:
         ordered.sort(key=lambda m: (m[1]["priority"], m[1].get("action", "allow") != "deny"))
-        fw_id, rule, cidr = ordered[0]
-        if rule.get("action", "allow") != "allow":
-            return None
-        return [{"firewall": fw_id, "rule": rule.get("id"), "cidr": cidr}]
-    allowed = [m for m in matches if m[1].get("action", "allow") == "allow"]
-    return [{"firewall": f, "rule": r.get("id"), "cidr": c} for f, r, c in allowed] or None
+        matches = ordered[:1]
+    allowed = [(f, r) for f, r in matches if r.get("action", "allow") == "allow"]
+    return [{"firewall": f, "rule": r.get("id"), "cidr": r["_cidr"]} for f, r in allowed] or None
+
+
+def _open_ports(layers: tuple[Layer, ...], inst: Node) -> tuple[list[int], list[dict[str, Any]]]:
+    ports: list[int] = []
+    rules: list[dict[str, Any]] = []
+    for port in MANAGEMENT_PORTS:
+        verdicts = [_layer_admits(layer, port, inst) for layer in layers]
+        if all(v is not None for v in verdicts):
+            ports.append(port)
+            for v in verdicts:
+                rules.extend(r for r in v or () if r not in rules)
+    return ports, rules
 
 
 def _open_management_ports(ix: Index) -> Iterator[Hit]:
+    verdicts: dict[tuple[Any, ...], tuple[list[int], list[dict[str, Any]]]] = {}
     for inst in ix.of_kind("instance"):
         layers = _firewall_layers(ix, inst)
-        if not layers:
+        if layers is None or not any(rules for layer in layers for _, rules in layer):
             continue
-        ports: list[int] = []
-        rules: list[dict[str, Any]] = []
-        for port in MANAGEMENT_PORTS:
-            verdicts = [_layer_admits(layer, port, inst) for layer in layers]
-            if all(v is not None for v in verdicts):
-                ports.append(port)
-                for v in verdicts:
-                    rules.extend(r for r in v or () if r not in rules)
+        # Instances behind the same firewalls (and GCP tags) share one verdict.
+        key = (
+            tuple(tuple(fw for fw, _ in layer) for layer in layers),
+            tuple(sorted(map(str, as_list(inst.props.get("network_tags"))))),
+            tuple(sorted(map(str, as_list(inst.props.get("service_accounts"))))),
+        )
+        if key not in verdicts:
+            verdicts[key] = _open_ports(layers, inst)
+        ports, rules = verdicts[key]
         if not ports:
             continue
         public = list(as_list(inst.props.get("public_ips")))

@@ -26,7 +26,9 @@ __all__ = [
     "KEYRING_SERVICE",
     "Connection",
     "add_connection",
+    "azure_credential",
     "config_path",
+    "gcp_credentials",
     "get_connection",
     "list_connections",
     "redact",
@@ -170,6 +172,45 @@ def remove_connection(name: str) -> Connection:
     if conn.cloud != "aws":
         _delete_secret(conn)
     return conn
+
+
+def azure_credential(conn: Connection) -> Any:
+    """An azure-identity credential for a saved service principal: ClientSecretCredential,
+    or CertificateCredential when the secret is a certificate PEM.
+
+    Raises:
+        CloudError: not an Azure connection, or its secret is missing.
+    """
+    if conn.cloud != "azure":
+        raise CloudError(f"connection {conn.name!r} is for {conn.cloud}, not azure")
+    secret = conn.secret() or ""
+    tenant, client = conn.fields["tenant_id"], conn.fields["client_id"]
+    if conn.fields.get("secret_kind") == "certificate":
+        from azure.identity import CertificateCredential
+
+        return CertificateCredential(tenant, client, certificate_data=secret.encode())
+    from azure.identity import ClientSecretCredential
+
+    return ClientSecretCredential(tenant, client, secret)
+
+
+def gcp_credentials(conn: Connection, scopes: list[str] | None = None) -> Any:
+    """google-auth service-account credentials from the key JSON held in the keyring.
+
+    Raises:
+        CloudError: not a GCP connection, its secret is missing, or the key is unusable.
+    """
+    if conn.cloud != "gcp":
+        raise CloudError(f"connection {conn.name!r} is for {conn.cloud}, not gcp")
+    from google.oauth2 import service_account
+
+    info = json.loads(conn.secret() or "{}")
+    try:
+        return service_account.Credentials.from_service_account_info(
+            info, scopes=scopes or ["https://www.googleapis.com/auth/cloud-platform"]
+        )
+    except (ValueError, KeyError) as exc:
+        raise CloudError(f"connection {conn.name!r}: unusable service-account key: {exc}") from None
 
 
 # --- validation per cloud ----------------------------------------------------------------

@@ -159,3 +159,15 @@ def test_no_user_data_secret_without_findings() -> None:
     plain = Node("s", NodeKind.SECRET, "db", "aws", props={"rotation": True})
     s = snap([vm(user_data_findings=[]), plain], [Edge(VM, "s", EdgeKind.CONTAINS)])
     assert rule_hits(s, "user-data-secret") == {}
+
+
+def test_one_nsg_on_both_nic_and_subnet_is_evaluated_in_both_layers() -> None:
+    nsg = fw("nsg", [rule(22, "0.0.0.0/0", priority=100)], "azure")
+    subnet = Node("sub", NodeKind.SUBNET, "sub", "azure")
+    edges = [
+        Edge("vm1", "nsg", EdgeKind.PROTECTED_BY),
+        Edge("vm1", "sub", EdgeKind.IN_SUBNET),
+        Edge("sub", "nsg", EdgeKind.PROTECTED_BY),
+    ]
+    found = rule_hits(snap([vm("vm1", "azure"), nsg, subnet], edges), "management-port-open")
+    assert found["vm1"].evidence["ports"] == [22]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -226,3 +227,58 @@ def test_default_location_is_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.delenv("BLASTSCOPE_CONFIG_DIR", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert credentials.config_path() == tmp_path / "blastscope" / "connections.json"
+
+
+def _rsa_pem() -> tuple[Any, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return key, pem
+
+
+def test_azure_credential_secret_or_certificate(ring: MemoryKeyring) -> None:
+    import datetime as dt
+
+    from azure.identity import CertificateCredential, ClientSecretCredential
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    add_connection("azure", "sp", {"tenant_id": TENANT, "client_id": CLIENT}, SECRET)
+    assert isinstance(credentials.azure_credential(get_connection("sp")), ClientSecretCredential)
+    key, pem = _rsa_pem()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "blastscope")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    bundle = pem + cert.public_bytes(serialization.Encoding.PEM).decode()
+    add_connection("azure", "cert", {"tenant_id": TENANT, "client_id": CLIENT}, bundle)
+    assert isinstance(credentials.azure_credential(get_connection("cert")), CertificateCredential)
+    with pytest.raises(CloudError, match="not azure"):
+        credentials.azure_credential(credentials.Connection("gcp", "x"))
+
+
+def test_gcp_credentials_from_the_keyring(ring: MemoryKeyring) -> None:
+    _, pem = _rsa_pem()
+    key = json.loads(gcp_key())
+    key["private_key"] = pem
+    add_connection("gcp", "sa", {}, json.dumps(key))
+    creds = credentials.gcp_credentials(get_connection("sa"))
+    assert creds.service_account_email == "scanner@prod-data-123.iam.gserviceaccount.com"
+    add_connection("gcp", "broken", {}, gcp_key())  # a private key that does not parse
+    with pytest.raises(CloudError, match="unusable service-account key"):
+        credentials.gcp_credentials(get_connection("broken"))
