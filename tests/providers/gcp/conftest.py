@@ -4,20 +4,15 @@ reset per test), an environment that trusts it, and one clean collection to asse
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.gcp_estate import ROUTES, isolated_env, write_key
+from fakes.gcp_server import FakeGcp, Recorded, serve
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
-
-from gcp_estate import ROUTES, isolated_env, write_key  # noqa: E402
-from gcp_server import FakeGcp, Recorded, serve  # noqa: E402
-
-from blastscope.providers.base import Scope  # noqa: E402
-from blastscope.providers.gcp import GcpProvider  # noqa: E402
+from blastscope.providers.base import Scope
+from blastscope.providers.gcp import GcpProvider
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gcp_estate import READ_POSTS
+from fakes.gcp_estate import READ_POSTS
 
 from blastscope.graph.model import EdgeKind, NodeKind
 from blastscope.providers.base import Scope

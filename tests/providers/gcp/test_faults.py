@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from gcp_estate import service_account_key
+from fakes.gcp_estate import service_account_key
 
 from blastscope.graph.errors import CloudError
 from blastscope.graph.model import load_snapshot
