@@ -42,6 +42,8 @@ class Clients:
     credential: Any
     subscription: str
     endpoint: str = DEFAULT_ENDPOINT
+    options: dict[str, Any] = field(default_factory=dict)
+    """Overrides of :func:`client_options` (tests shorten the retry backoff)."""
     _cache: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -51,9 +53,8 @@ class Clients:
                 args: list[Any] = [self.credential]
                 if with_subscription:
                     args.append(self.subscription)
-                self._cache[name] = cls(
-                    *args, base_url=self.endpoint, **client_options(self.endpoint)
-                )
+                kwargs = {**client_options(self.endpoint), **self.options}
+                self._cache[name] = cls(*args, base_url=self.endpoint, **kwargs)
             return self._cache[name]
 
     @property
@@ -117,7 +118,10 @@ def scope_for(endpoint: str) -> str:
     return f"{base}/.default"
 
 
-def subscription_client(credential: Any, endpoint: str) -> Any:
+def subscription_client(
+    credential: Any, endpoint: str, options: dict[str, Any] | None = None
+) -> Any:
     from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-    return SubscriptionClient(credential, base_url=endpoint, **client_options(endpoint))
+    kwargs = {**client_options(endpoint), **(options or {})}
+    return SubscriptionClient(credential, base_url=endpoint, **kwargs)

@@ -62,6 +62,8 @@ class AzureProvider:
     services: Sequence[Service]
     credential_factory: CredentialFactory = default_credential
     max_workers: int = 8
+    client_options: dict[str, Any] = field(default_factory=dict)
+    """Extra keyword arguments for every management client (retry settings, transport)."""
     name: str = field(default=PROVIDER_NAME)
 
     def collect(
@@ -80,10 +82,12 @@ class AzureProvider:
             raise
         except Exception as exc:  # noqa: BLE001 - any credential construction failure
             raise CloudError(f"Azure credential: {one_line(str(exc))}") from exc
-        subscriptions, pre = list_subscriptions(credential, endpoint, scope.subscription)
+        subscriptions, pre = list_subscriptions(
+            credential, endpoint, scope.subscription, self.client_options
+        )
         tasks: list[Task] = []
         for sub in subscriptions:
-            clients = Clients(credential, sub["subscriptionId"], endpoint)
+            clients = Clients(credential, sub["subscriptionId"], endpoint, self.client_options)
             for service in self.services:
                 tasks.append(
                     Task(service.name, sub["subscriptionId"], _guard(service, clients, sub))
@@ -113,10 +117,10 @@ class AzureProvider:
 
 
 def list_subscriptions(
-    credential: Any, endpoint: str, wanted: str | None
+    credential: Any, endpoint: str, wanted: str | None, options: dict[str, Any] | None = None
 ) -> tuple[list[dict[str, Any]], Partial]:
     """The subscriptions to read (and their account nodes); credential failures are fatal."""
-    client = subscription_client(credential, endpoint)
+    client = subscription_client(credential, endpoint, options)
     warnings: list[Warning] = []
     try:
         if wanted:

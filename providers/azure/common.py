@@ -25,9 +25,36 @@ def rest(obj: Any) -> dict[str, Any]:
     return dict(obj.as_dict())
 
 
+MAX_PAGES = 5000
+"""A listing longer than this is cut with an error, not followed forever."""
+
+
+class PaginationLoop(Exception):
+    """A service returned a continuation link it had already returned."""
+
+
 def rest_list(items: Iterable[Any]) -> list[dict[str, Any]]:
-    """Follow every page of an SDK pager, returning REST-shaped dicts."""
-    return [rest(item) for item in items]
+    """Follow every page of an SDK pager, returning REST-shaped dicts.
+
+    A ``nextLink`` seen before (a looping service) or more than :data:`MAX_PAGES` pages
+    raises :class:`PaginationLoop` instead of reading forever.
+    """
+    by_page = getattr(items, "by_page", None)
+    if not callable(by_page):
+        return [rest(item) for item in items]
+    pages = by_page()
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for count, page in enumerate(pages, start=1):
+        out.extend(rest(item) for item in page)
+        token = getattr(pages, "continuation_token", None)
+        if token:
+            if token in seen:
+                raise PaginationLoop(f"the service repeated a page link after {count} pages")
+            seen.add(str(token))
+        if count >= MAX_PAGES:
+            raise PaginationLoop(f"more than {MAX_PAGES} pages; stopped")
+    return out
 
 
 def props(resource: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,8 @@ def classify(exc: BaseException) -> tuple[str, str] | None:
         return None
     if isinstance(exc, ClientAuthenticationError):
         return None
+    if type(exc).__name__ == "PaginationLoop":
+        return "PaginationLoop", one_line(str(exc))
     if isinstance(exc, WriteRefused):
         return "ReadOnlyGuard", one_line(str(exc))
     if isinstance(exc, ResourceNotFoundError):

@@ -8,7 +8,14 @@ from typing import Any
 
 from blastscope.graph.model import NodeKind, Partial
 from blastscope.providers.azure.clients import Clients
-from blastscope.providers.azure.common import props, resource_node, rest_list
+from blastscope.providers.azure.common import (
+    node,
+    principal_node_id,
+    props,
+    resource_node,
+    rest_list,
+    subscription_of,
+)
 
 SERVICE = "keyvault"
 
@@ -39,6 +46,19 @@ def transform_vaults(raw: Mapping[str, Any]) -> Partial:
             "enableRbacAuthorization": rbac,
             "accessPolicies": list(p.get("accessPolicies") or []),
         }
+        for policy in p.get("accessPolicies") or []:
+            oid = str(policy.get("objectId") or "").lower()
+            if oid:
+                # an Entra principal named only here still needs a node for its edges
+                part.nodes.append(
+                    node(
+                        principal_node_id(oid),
+                        NodeKind.IDENTITY,
+                        oid,
+                        subscription=subscription_of(vault_id) or "",
+                        principal_id=oid,
+                    )
+                )
         part.nodes.append(
             resource_node(
                 vault,

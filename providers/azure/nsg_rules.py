@@ -118,8 +118,16 @@ def convert_rule(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
         "destinations": local,
         "description": str(p.get("description") or ""),
     }
-    ranges = _port_strings(p)
-    return [{**base, "from_port": lo, "to_port": hi} for lo, hi in (_port_range(r) for r in ranges)]
+    ports = [_port_range(r) for r in _port_strings(p)]
+    if protocol == "all" and any(lo is not None for lo, _ in ports):
+        # "Any" with port ranges: the ports bind TCP and UDP; ICMP has no ports. Spelt out so
+        # no reader takes protocol "all" for "every port".
+        return [
+            {**base, "protocol": proto, "from_port": lo, "to_port": hi}
+            for proto in ("tcp", "udp")
+            for lo, hi in ports
+        ] + [{**base, "protocol": "icmp", "from_port": None, "to_port": None}]
+    return [{**base, "from_port": lo, "to_port": hi} for lo, hi in ports]
 
 
 def address_sources(prefix: str) -> list[dict[str, Any]]:
