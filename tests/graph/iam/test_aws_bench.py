@@ -31,32 +31,67 @@ def _statement(rng: random.Random, teams: int) -> dict[str, Any]:
     if roll < 0.01:
         return {"Effect": "Allow", "Action": "*", "Resource": "*"}
     if roll < 0.25:
-        return {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"],
-                "Resource": [f"arn:aws:s3:::{team}-*", f"arn:aws:s3:::{team}-*/*"]}
+        return {
+            "Effect": "Allow",
+            "Action": ["s3:Get*", "s3:List*"],
+            "Resource": [f"arn:aws:s3:::{team}-*", f"arn:aws:s3:::{team}-*/*"],
+        }
     if roll < 0.40:
-        return {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{team}-*/${{aws:username}}/*"}
+        return {
+            "Effect": "Allow",
+            "Action": "s3:*",
+            "Resource": f"arn:aws:s3:::{team}-*/${{aws:username}}/*",
+        }
     if roll < 0.50:
-        return {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}
+        return {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
     if roll < 0.60:
-        return {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                "Resource": f"arn:aws:secretsmanager:{R}:{A}:secret:{team}-*"}
+        return {
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": f"arn:aws:secretsmanager:{R}:{A}:secret:{team}-*",
+        }
     if roll < 0.70:
-        return {"Effect": "Allow", "Action": ["rds:Describe*", "rds:ModifyDBInstance"],
-                "Resource": f"arn:aws:rds:{R}:{A}:db:{team}-*",
-                "Condition": {"StringEquals": {"aws:PrincipalTag/team": team}}}
+        return {
+            "Effect": "Allow",
+            "Action": ["rds:Describe*", "rds:ModifyDBInstance"],
+            "Resource": f"arn:aws:rds:{R}:{A}:db:{team}-*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": team}},
+        }
     if roll < 0.78:
-        return {"Effect": "Allow", "Action": ["ec2:Describe*", "ec2:CreateSnapshot", "ec2:AttachVolume"],
-                "Resource": "*"}
+        return {
+            "Effect": "Allow",
+            "Action": ["ec2:Describe*", "ec2:CreateSnapshot", "ec2:AttachVolume"],
+            "Resource": "*",
+        }
     if roll < 0.84:
-        return {"Effect": "Allow", "Action": ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"],
-                "Resource": f"arn:aws:lambda:{R}:{A}:function:{team}-*"}
+        return {
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"],
+            "Resource": f"arn:aws:lambda:{R}:{A}:function:{team}-*",
+        }
     if roll < 0.88:
         return {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}
     if roll < 0.92:
-        return {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{A}:role/{team}-*"}
+        return {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": f"arn:aws:iam::{A}:role/{team}-*",
+        }
     if roll < 0.96:
-        return {"Effect": "Deny", "Action": ["s3:DeleteBucket", "kms:ScheduleKeyDeletion"], "Resource": "*"}
-    return {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": f"arn:aws:s3:::{team}-*"}
+        return {
+            "Effect": "Deny",
+            "Action": ["s3:DeleteBucket", "kms:ScheduleKeyDeletion"],
+            "Resource": "*",
+        }
+    return {
+        "Effect": "Allow",
+        "NotAction": ["iam:*", "organizations:*"],
+        "Resource": f"arn:aws:s3:::{team}-*",
+    }
 
 
 def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
@@ -67,38 +102,85 @@ def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
     policies = []
     for i in range(2 * principals):
         arn = f"arn:aws:iam::{A}:policy/p{i}"
-        part.documents[arn] = {"Version": "2012-10-17",
-                               "Statement": [_statement(rng, teams) for _ in range(rng.randint(1, 3))]}
+        part.documents[arn] = {
+            "Version": "2012-10-17",
+            "Statement": [_statement(rng, teams) for _ in range(rng.randint(1, 3))],
+        }
         part.nodes.append(Node(arn, NodeKind.POLICY, f"p{i}", "aws", "global", {"document": arn}))
         policies.append(arn)
     groups = []
     for g in range(teams):
         arn = f"arn:aws:iam::{A}:group/team{g}"
-        part.nodes.append(Node(arn, NodeKind.GROUP, f"team{g}", "aws", "global", {"inline_policies": []}))
+        part.nodes.append(
+            Node(arn, NodeKind.GROUP, f"team{g}", "aws", "global", {"inline_policies": []})
+        )
         part.edges.append(Edge(arn, rng.choice(policies), EdgeKind.HAS_POLICY))
         groups.append(arn)
     for i in range(principals):
         team = f"team{rng.randrange(teams)}"
         if i % 10 < 7:
             arn = f"arn:aws:iam::{A}:user/u{i}"
-            part.nodes.append(Node(arn, NodeKind.IDENTITY, f"u{i}", "aws", "global",
-                                   {"principal_type": "user", "inline_policies": [], "tags": {"team": team},
-                                    "console": rng.random() < 0.5}))
+            part.nodes.append(
+                Node(
+                    arn,
+                    NodeKind.IDENTITY,
+                    f"u{i}",
+                    "aws",
+                    "global",
+                    {
+                        "principal_type": "user",
+                        "inline_policies": [],
+                        "tags": {"team": team},
+                        "console": rng.random() < 0.5,
+                    },
+                )
+            )
             part.edges.append(Edge(arn, rng.choice(groups), EdgeKind.MEMBER_OF))
         else:
             arn = f"arn:aws:iam::{A}:role/{team}-r{i}"
-            trust = {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": "sts:AssumeRole",
-                "Principal": ({"AWS": f"arn:aws:iam::{A}:root"} if rng.random() < 0.5
-                              else {"Service": "ec2.amazonaws.com"})}]}
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": (
+                            {"AWS": f"arn:aws:iam::{A}:root"}
+                            if rng.random() < 0.5
+                            else {"Service": "ec2.amazonaws.com"}
+                        ),
+                    }
+                ],
+            }
             part.documents[f"{arn}#trust"] = trust
-            part.nodes.append(Node(arn, NodeKind.ROLE, f"{team}-r{i}", "aws", "global",
-                                   {"inline_policies": [], "trust_policy": f"{arn}#trust", "tags": {"team": team},
-                                    "instance_profiles": [arn.replace(":role/", ":instance-profile/")]}))
+            part.nodes.append(
+                Node(
+                    arn,
+                    NodeKind.ROLE,
+                    f"{team}-r{i}",
+                    "aws",
+                    "global",
+                    {
+                        "inline_policies": [],
+                        "trust_policy": f"{arn}#trust",
+                        "tags": {"team": team},
+                        "instance_profiles": [arn.replace(":role/", ":instance-profile/")],
+                    },
+                )
+            )
         for p in rng.sample(policies, 2):
             part.edges.append(Edge(arn, p, EdgeKind.HAS_POLICY))
-    key_policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
-                                                          "Action": "kms:*", "Resource": "*"}]}
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
     for i in range(10 * principals):
         team = f"team{rng.randrange(teams)}"
         kind = rng.choice(["bucket"] * 5 + ["key", "secret", "database", "disk", "function"])
@@ -107,9 +189,18 @@ def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
             props: dict[str, Any] = {"policy": None}
             if rng.random() < 0.1:
                 props["policy"] = f"{arn}#policy"
-                part.documents[f"{arn}#policy"] = {"Version": "2012-10-17", "Statement": [{
-                    "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+                part.documents[f"{arn}#policy"] = {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [arn, f"{arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                }
             node = Node(arn, NodeKind.BUCKET, f"{team}-b{i}", "aws", R, props)
         elif kind == "key":
             arn = f"arn:aws:kms:{R}:{A}:key/k{i}"
@@ -145,9 +236,14 @@ def measure(principals: int) -> dict[str, Any]:
     for e in edges:
         counts[str(e.kind)] = counts.get(str(e.kind), 0) + 1
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"principals": principals, "nodes": len(snap.nodes), "seconds": round(elapsed, 2),
-            "cpu_seconds": round(cpu, 2),
-            "edges": counts, "max_rss_mib": round(rss)}
+    return {
+        "principals": principals,
+        "nodes": len(snap.nodes),
+        "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
+        "edges": counts,
+        "max_rss_mib": round(rss),
+    }
 
 
 def test_small_synthetic_account_has_sane_edges():
