@@ -58,13 +58,12 @@ class OverviewScreen(Screen[None]):
         for kind, count in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])):
             counts.add_row(kind, f"{count:,}")
         exposed = self.query_one("#exposed", DataTable)
-        exposed.add_column("Machine", key="name")
-        exposed.add_column("Kind", key="kind")
+        exposed.add_column("Exposed", key="name")
         exposed.add_column("Ports", key="ports")
         exposed.add_column("Danger", key="danger")
         exposed.add_column("Worst reachable", key="worst")
         exposed.add_column("Data", key="data")
-        exposed.add_column("Identities", key="ids")
+        exposed.add_column("Ids", key="ids")
         exposed.add_column("Score", key="score")
         self.watch(self.app, "exposures", self._show_exposures)
         self.watch(self.app, "analysis_error", self._show_error)
@@ -91,10 +90,9 @@ class OverviewScreen(Screen[None]):
         table.clear()
         for s in summaries:
             worst = s.worst
-            worst_text = f"{worst.name} ({worst.kind}, {worst.level})" if worst else "-"
+            worst_text = f"{worst.name} ({worst.kind})" if worst else "-"
             table.add_row(
-                s.name,
-                s.kind,
+                s.name if s.kind == "instance" else f"{s.name} ({s.kind})",
                 format_ports(s.ports),
                 ", ".join(s.dangerous) or "-",
                 worst_text,

@@ -120,7 +120,7 @@ class PolicyView(VerticalScroll):
             Syntax(
                 text,
                 "json",
-                theme="monokai" if dark else "default",
+                theme="ansi_dark" if dark else "ansi_light",
                 line_numbers=True,
                 word_wrap=True,
                 highlight_lines=set(lines),
