@@ -124,7 +124,6 @@ class PolicyView(VerticalScroll):
                 line_numbers=True,
                 word_wrap=True,
                 highlight_lines=set(lines),
-                background_color="default",
             )
         )
         self.scroll_to(y=max(0, lines.start - 3) if lines else 0, animate=False)
