@@ -13,6 +13,7 @@ from typing import Any
 
 import networkx as nx
 
+from blastscope.graph.findings import findings
 from blastscope.graph.model import Edge, Snapshot
 
 Graph = nx.MultiDiGraph
@@ -45,8 +46,8 @@ def derived_edges(snapshot: Snapshot) -> list[Edge]:
 
 
 def build_graph(snapshot: Snapshot, *, derive: bool = True) -> Graph:
-    """Build the graph: node attributes ``kind, name, provider, region, props``; edges keyed
-    by kind with ``kind`` and ``props`` attributes.
+    """Build the graph: node attributes ``kind, name, provider, region, props, findings``;
+    edges keyed by kind with ``kind`` and ``props`` attributes.
 
     Examples:
         >>> from blastscope.graph.model import merge_parts, Partial, Node, NodeKind
@@ -70,7 +71,9 @@ def build_graph(snapshot: Snapshot, *, derive: bool = True) -> Graph:
             provider=node.provider,
             region=node.region,
             props=node.props,
+            findings=[],
         )
+    attach_findings(G, snapshot)
     edges: Iterable[Edge] = snapshot.edges
     if derive:
         edges = [*snapshot.edges, *derived_edges(snapshot)]
@@ -78,6 +81,16 @@ def build_graph(snapshot: Snapshot, *, derive: bool = True) -> Graph:
         if edge.src in G and edge.dst in G:
             add_edge(G, edge)
     return G
+
+
+def attach_findings(G: Graph, snapshot: Snapshot) -> None:
+    """Put each node's risk findings on it (``G.nodes[n]["findings"]``, worst first) and
+    the whole list on ``G.graph["findings"]``, for ranking, reports and the TUI."""
+    found = findings(snapshot)
+    for finding in found:
+        if finding.node in G:
+            G.nodes[finding.node]["findings"].append(finding)
+    G.graph["findings"] = found
 
 
 def add_edge(G: Graph, edge: Edge) -> None:

@@ -6,6 +6,8 @@ cloud or credential failure.
 
 from __future__ import annotations
 
+from blastscope.graph.redact import redact
+
 
 class BlastscopeError(Exception):
     """Base of every error the CLI reports as one line."""
@@ -13,6 +15,8 @@ class BlastscopeError(Exception):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
+        # The one line a user sees often quotes an SDK exception: never let it carry a secret.
+        message = redact(message)
         super().__init__(message)
         self.message = message
 

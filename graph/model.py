@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from blastscope.graph.errors import SnapshotError
+from blastscope.graph.redact import redact
 
 SCHEMA = "blastscope.snapshot/1"
 SCHEMA_PREFIX = "blastscope.snapshot/"
@@ -137,6 +138,10 @@ class Warning:  # noqa: A001 - the snapshot's own word for "what could not be re
     region: str
     error: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Messages quote SDK exceptions, which can echo a signed URL or a token.
+        object.__setattr__(self, "message", redact(self.message))
 
     def to_dict(self) -> dict[str, str]:
         return {

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from blastscope.graph.errors import BlastscopeError, CloudError
 from blastscope.graph.model import Partial, Snapshot, Warning
+from blastscope.graph.redact import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,10 @@ class ProgressEvent:
     total: int
     status: str
     message: str = ""
+
+    def __post_init__(self) -> None:
+        # Messages quote SDK exceptions, which can echo a signed URL or a token.
+        object.__setattr__(self, "message", redact(self.message))
 
 
 ProgressCallback = Callable[[ProgressEvent], None]

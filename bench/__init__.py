@@ -1,0 +1,1 @@
+"""Benchmarks and synthetic estates: `python -m bench` from the repository root."""

@@ -1,0 +1,264 @@
+"""Internet exposure: which instances, load balancers and functions the internet can reach.
+
+Provider-neutral over the props of ``graph/MODEL.md``. An instance is exposed when all hold:
+
+1. it is addressable: a public IPv4/IPv6 address of its own (EIP included), or an
+   internet-facing load balancer forwards to it on a port its firewalls admit from the load
+   balancer, (functions: a URL with auth ``NONE``);
+2. its subnet routes 0.0.0.0/0 (or ::/0) to an internet gateway (``route_table`` routes; or
+   ``default_internet_route`` when the subnet has no route table — Azure, GCP);
+3. subnet-level filters admit the traffic (AWS network ACL — stateless, rule-number order,
+   return traffic checked when egress rules are present; Azure subnet NSG — priority order);
+4. an instance-level firewall admits a public source on some port (AWS security groups —
+   union of allow rules; Azure NIC NSG and GCP firewall — priority order, GCP target filters).
+
+What could not be read (a route table, a firewall's rules) is *unknown*: the layer admits and
+the edge lists it under ``props.unknown`` — never silently "private".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from blastscope.graph.build import register_analysis
+from blastscope.graph.model import INTERNET_ID, Edge, EdgeKind, Node, NodeKind, Snapshot
+from blastscope.graph.netindex import NetIndex
+from blastscope.graph.netrules import (
+    ALL_V4,
+    ALL_V6,
+    Filter,
+    Net,
+    describe_ports,
+    evaluate,
+    is_public,
+    parse_net,
+    summarize,
+)
+
+_GONE_STATES = frozenset({"terminated", "shutting-down", "deleted", "deleting"})
+_EPHEMERAL = (1024, 65535)
+
+
+def _public_addresses(node: Node) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    out = []
+    for text in [*(node.props.get("public_ips") or ()), *(node.props.get("ipv6_addresses") or ())]:
+        try:
+            addr = ipaddress.ip_address(str(text))
+        except ValueError:
+            continue
+        if addr.version == 4 and not is_public(ipaddress.ip_network(addr)):
+            continue
+        if addr.version == 6 and (addr.is_link_local or addr in ipaddress.ip_network("fc00::/7")):
+            continue
+        out.append(addr)
+    return list(dict.fromkeys(out))
+
+
+def _exposure_props(
+    admissions: list[Any], via: str, extra_evidence: list[dict[str, Any]], unknown: list[str]
+) -> dict[str, Any]:
+    props = summarize(admissions)
+    props["cidrs"] = [c for c in props["cidrs"] if is_public(ipaddress.ip_network(c))] or props[
+        "cidrs"
+    ]
+    props["via"] = via
+    props["evidence"] = [*extra_evidence, *props["evidence"]]
+    if unknown:
+        props["unknown"] = sorted(set(unknown))
+    return props
+
+
+def _public_only(admissions: list[Any]) -> list[Any]:
+    from blastscope.graph.netrules import Admission
+
+    out = []
+    for a in admissions:
+        nets = tuple(n for n in a.nets if is_public(n))
+        if nets:
+            out.append(Admission(a.protocol, a.lo, a.hi, nets, a.rules))
+    return out
+
+
+def _instance_exposure(idx: NetIndex, node: Node, cache: dict[Any, Any]) -> Edge | None:
+    addrs = _public_addresses(node)
+    if not addrs or str(node.props.get("state") or "").lower() in _GONE_STATES:
+        return None
+    versions = {a.version for a in addrs}
+    subnets = idx.subnets(node.id) or [""]
+    fw_filter = idx.firewall_filter(node)
+    key = (
+        tuple(subnets),
+        tuple(sorted(versions)),
+        fw_filter,
+    )
+    if key not in cache:
+        cache[key] = _evaluate_instance(idx, subnets, versions, fw_filter)
+    admissions, evidence, unknown = cache[key]
+    if not admissions:
+        return None
+    props = _exposure_props(admissions, "public_ip", evidence, unknown)
+    props["public_ips"] = [str(a) for a in addrs]
+    props["imds_v1"] = bool(node.props.get("imds_v1"))
+    where = describe_ports(props["ports"], props["protocols"])
+    props["reason"] = (
+        f"public address {addrs[0]}; the subnet routes to an internet gateway and the "
+        f"firewall rules {', '.join(props['rules']) or '(unknown)'} admit "
+        f"{', '.join(props['cidrs'][:3])} on {where}"
+    )
+    return Edge(INTERNET_ID, node.id, EdgeKind.EXPOSES, props)
+
+
+def _evaluate_instance(
+    idx: NetIndex, subnets: list[str], versions: set[int], fw_filter: Filter | None
+) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+    best: list[Any] = []
+    evidence: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    for sub in subnets:
+        routes, route_ev, route_unknown = (
+            idx.internet_routes(sub) if sub else ([ALL_V4, ALL_V6], [], True)
+        )
+        start = [n for n in routes if n.version in versions]
+        if not start:
+            continue
+        chain, sub_unknown = idx.subnet_filters(sub) if sub else ([], ["subnet"])
+        if fw_filter is not None:
+            chain = [*chain, fw_filter]
+        admissions = _public_only(evaluate(chain, start))
+        egress = idx.acl_egress(sub) if sub else []
+        if admissions and egress:
+            back = evaluate(egress, [n for a in admissions for n in a.nets], ports=_EPHEMERAL)
+            if not back:
+                admissions = []
+        if admissions:
+            best.extend(admissions)
+            evidence.extend(route_ev)
+            unknown.extend(["route_table"] if route_unknown else [])
+            unknown.extend(sub_unknown)
+            if fw_filter is not None and fw_filter.unknown:
+                unknown.append("firewall")
+    return best, evidence, unknown
+
+
+def _lb_edges(idx: NetIndex, lb: Node) -> list[Edge]:
+    if lb.props.get("public") is not True:
+        return []
+    listeners = [x for x in lb.props.get("listeners") or () if isinstance(x, Mapping)]
+    lb_fws = idx.firewalls(lb.id, "instance") or [str(f) for f in lb.props.get("firewalls") or ()]
+    lb_filter = idx.firewall_filter(lb) if lb_fws else None
+    admitted: list[Any] = []
+    for lst in listeners or [{"port": None}]:
+        port = lst.get("port")
+        span = (int(port), int(port)) if isinstance(port, int) else None
+        chain = [lb_filter] if lb_filter else []
+        admitted.extend(
+            _public_only(evaluate(chain, [ALL_V4, ALL_V6], ports=span, protocols=("tcp",)))
+        )
+    if not admitted:
+        return []
+    props = _exposure_props(
+        admitted, "load_balancer", [], ["firewall"] if lb_filter and lb_filter.unknown else []
+    )
+    props["reason"] = (
+        f"internet-facing load balancer {lb.name} listens on "
+        f"{describe_ports(props['ports'], props['protocols'])}"
+    )
+    edges = [Edge(INTERNET_ID, lb.id, EdgeKind.EXPOSES, props)]
+    refs = frozenset(f"firewall:{f}" for f in lb_fws)
+    open_ports = {p for a, b in props["ports"] for p in (a, b)}
+    for fwd in idx.out.get((lb.id, str(EdgeKind.FORWARDS_TO)), ()):
+        target = idx.nodes.get(fwd.dst)
+        if target is None:
+            continue
+        port = fwd.props.get("port")
+        span = (int(port), int(port)) if isinstance(port, int) else None
+        sources: list[Net] = [ALL_V4, ALL_V6]
+        net = idx.nodes.get(idx.network_of(target.id) or "")
+        raw_cidrs = (net.props.get("cidrs") or ()) if net else ()
+        vpc = [n for n in (parse_net(c) for c in raw_cidrs) if n]
+        t_filter = idx.firewall_filter(target)
+        adm = evaluate(
+            [t_filter] if t_filter else [], sources, refs, ports=span, protocols=("tcp",)
+        )
+        adm = [
+            a
+            for a in adm
+            if any(
+                is_public(n) or any(n.overlaps(v) for v in vpc if v.version == n.version)
+                for n in a.nets
+            )
+        ]  # noqa: E501
+        if not adm or not open_ports:
+            continue
+        tp = _exposure_props(adm, "load_balancer", [{"load_balancer": lb.id}], [])
+        tp["cidrs"] = props["cidrs"]
+        tp["load_balancer"] = lb.id
+        tp["imds_v1"] = bool(target.props.get("imds_v1"))
+        tp["reason"] = (
+            f"behind internet-facing load balancer {lb.name}, which forwards to "
+            f"{describe_ports(tp['ports'], tp['protocols'])} admitted by rules "
+            f"{', '.join(tp['rules']) or '(none needed)'}"
+        )
+        edges.append(Edge(INTERNET_ID, target.id, EdgeKind.EXPOSES, tp))
+    return edges
+
+
+def _function_edge(fn: Node) -> Edge | None:
+    if str(fn.props.get("url_auth") or "").upper() != "NONE":
+        return None
+    return Edge(
+        INTERNET_ID,
+        fn.id,
+        EdgeKind.EXPOSES,
+        {
+            "ports": [[443, 443]],
+            "protocols": ["tcp"],
+            "rules": [],
+            "cidrs": ["0.0.0.0/0", "::/0"],
+            "via": "function_url",
+            "dangerous": [],
+            "imds_v1": False,
+            "url": fn.props.get("url"),
+            "reason": f"function URL of {fn.name} requires no authentication (auth type NONE)",
+            "evidence": [{"function": fn.id, "url_auth": "NONE"}],
+        },
+    )
+
+
+@register_analysis("exposure")
+def exposure_edges(snapshot: Snapshot) -> list[Edge]:
+    """``exposes`` internet → instance/load_balancer/function, and ``network_reach`` edges.
+
+    Examples:
+        >>> from blastscope.graph.model import Partial, merge_parts
+        >>> fn = Node("f", NodeKind.FUNCTION, "f", "aws", props={"url_auth": "NONE"})
+        >>> snap = merge_parts([Partial(nodes=[fn])], provider="aws", scope={}, collected_at="t")
+        >>> [(e.src, str(e.kind), e.dst) for e in exposure_edges(snap)]
+        [('internet', 'exposes', 'f')]
+    """
+    from blastscope.graph.lateral import network_reach_edges
+
+    idx = NetIndex(snapshot)
+    out: list[Edge] = []
+    cache: dict[Any, Any] = {}
+    for node in snapshot.nodes:
+        if node.kind == NodeKind.FUNCTION:
+            edge = _function_edge(node)
+            if edge:
+                out.append(edge)
+        elif node.kind == NodeKind.LOAD_BALANCER:
+            out.extend(_lb_edges(idx, node))
+    for node in snapshot.nodes:
+        if node.kind == NodeKind.INSTANCE:
+            edge = _instance_exposure(idx, node, cache)
+            if edge:
+                out.append(edge)
+    out.extend(network_reach_edges(idx))
+    return out
+
+
+def exposed_ids(edges: Iterable[Edge]) -> list[str]:
+    """Targets of ``exposes`` edges, in first-seen order."""
+    return list(dict.fromkeys(e.dst for e in edges if e.kind == EdgeKind.EXPOSES))

@@ -1,0 +1,133 @@
+"""Estate-level findings on the account node: no audit trail, threat detection off.
+
+Read from the account's ``logging`` prop (shape per cloud in MODEL.md "Findings inputs"); a
+missing key is unknown and makes no finding. GCP data-access audit logs are also read from the
+project's IAM policy document (``auditConfigs``) when ``logging`` does not say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from blastscope.graph.findings_base import Hit, Index, Rule, Severity, as_list
+from blastscope.graph.model import Node
+
+
+def _logging(node: Node) -> Mapping[str, Any]:
+    value = node.props.get("logging")
+    return value if isinstance(value, Mapping) else {}
+
+
+def _aws_trail(node: Node) -> Hit | None:
+    log = _logging(node)
+    if "trails" not in log or not isinstance(log["trails"], list):
+        return None
+    trails = [t for t in log["trails"] if isinstance(t, Mapping)]
+    good = [t for t in trails if t.get("multi_region") is True and t.get("is_logging") is True]
+    if good:
+        return None
+    summary = [
+        {
+            "name": t.get("name"),
+            "multi_region": t.get("multi_region"),
+            "is_logging": t.get("is_logging"),
+        }
+        for t in trails
+    ]
+    title = (
+        "no CloudTrail trail" if not trails else "no multi-region CloudTrail trail that is logging"
+    )
+    return Hit(node.id, {"trails": summary}, title=title)
+
+
+def _gcp_data_access(ix: Index, node: Node) -> Hit | None:
+    log = _logging(node)
+    if "data_access_audit" in log:
+        on = log["data_access_audit"] is True
+        return (
+            None
+            if on
+            else Hit(
+                node.id,
+                {"data_access_audit": log["data_access_audit"]},
+                Severity.LOW,
+                "data-access audit logs are off",
+            )
+        )
+    doc = ix.document(f"{node.id}#iam")
+    if doc is None:
+        return None
+    types: set[str] = set()
+    for config in as_list(doc.get("auditConfigs")):
+        if isinstance(config, Mapping) and config.get("service") == "allServices":
+            for entry in as_list(config.get("auditLogConfigs")):
+                if isinstance(entry, Mapping):
+                    types.add(str(entry.get("logType")))
+    if {"DATA_READ", "DATA_WRITE"} <= types:
+        return None
+    return Hit(
+        node.id,
+        {"document": f"{node.id}#iam", "all_services_log_types": sorted(types)},
+        Severity.LOW,
+        "data-access audit logs are off (allServices DATA_READ/DATA_WRITE)",
+    )
+
+
+def _no_audit_logging(ix: Index) -> Iterator[Hit]:
+    for acct in ix.of_kind("account"):
+        hit: Hit | None = None
+        if acct.provider == "aws":
+            hit = _aws_trail(acct)
+        elif acct.provider == "azure":
+            log = _logging(acct)
+            if log.get("activity_log_export") is False:
+                hit = Hit(
+                    acct.id,
+                    {"activity_log_export": False},
+                    Severity.MEDIUM,
+                    "activity log is not exported (diagnostic settings)",
+                )
+        elif acct.provider == "gcp":
+            hit = _gcp_data_access(ix, acct)
+        if hit:
+            yield hit
+
+
+def _threat_detection_off(ix: Index) -> Iterator[Hit]:
+    for acct in ix.of_kind("account"):
+        log = _logging(acct)
+        if acct.provider == "aws" and "guardduty" in log:
+            value = log["guardduty"]
+            if isinstance(value, Mapping):
+                off = sorted(str(r) for r, on in value.items() if on is not True)
+            else:
+                off = [] if value is True else ["all regions"]
+            if off:
+                yield Hit(acct.id, {"guardduty_off": off}, title="GuardDuty is off")
+        elif acct.provider == "azure" and isinstance(log.get("defender_plans"), Mapping):
+            plans = log["defender_plans"]
+            free = sorted(str(p) for p, tier in plans.items() if str(tier).lower() != "standard")
+            if plans and len(free) == len(plans):
+                yield Hit(acct.id, {"free_plans": free}, title="no Defender for Cloud plan enabled")
+
+
+RULES = (
+    Rule(
+        "no-audit-logging",
+        "logging",
+        Severity.HIGH,
+        "no audit trail",
+        "Create a multi-region CloudTrail trail / export the activity log / enable data-access "
+        "audit logs, delivered to a store the workload cannot change.",
+        _no_audit_logging,
+    ),
+    Rule(
+        "threat-detection-off",
+        "logging",
+        Severity.MEDIUM,
+        "threat detection is off",
+        "Enable GuardDuty in every region / Defender for Cloud plans for the workloads.",
+        _threat_detection_off,
+    ),
+)

@@ -1,0 +1,230 @@
+"""``can_escalate`` edges: the known AWS privilege-escalation techniques, one checker each.
+
+A technique yields an edge only when *every* action it needs is allowed on the right
+resource (possibly by different statements and policies) — one action alone is not an
+escalation. Checkers are registered in :data:`TECHNIQUES` (name → function); each yields
+``(target, [(action, resource), ...], note)`` candidates and the registry checks them.
+
+Targets: the principal whose permissions the caller gains — another user (access keys,
+console password), a role (passed to a new compute resource, or running existing code),
+a group (joined or rewritten), or the caller itself (rewriting its own policies: a
+self-loop). Rewriting a role's policies counts only for roles the caller can assume.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from blastscope.graph.iam.aws_actions import canonical
+from blastscope.graph.iam.aws_edges import _may, evidence
+from blastscope.graph.iam.aws_eval import Result, evaluate_actions
+from blastscope.graph.iam.aws_index import AwsIndex, Principal
+from blastscope.graph.iam.aws_match import MAYBE, NO, YES
+from blastscope.graph.iam.aws_policy import Target
+from blastscope.graph.model import Edge, EdgeKind, Node
+
+Need = tuple[str, str, str]
+"""(action, resource ARN, service the role is passed to or ""); a resource ending in ``:``
+means "some resource with this prefix"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One way a technique might work: the target gained and the actions it needs."""
+
+    target: str
+    needs: tuple[tuple[Need, ...], ...]
+    """Alternatives of requirement lists: any one list fully allowed is enough."""
+    note: str = ""
+    conditional: bool = False
+    """True when the technique also depends on state we cannot see."""
+
+
+Checker = Callable[["Escalation", Principal], Iterator[Candidate]]
+TECHNIQUES: dict[str, Checker] = {}
+"""Technique name → checker, in registration order."""
+
+
+def technique(name: str) -> Callable[[Checker], Checker]:
+    def wrap(fn: Checker) -> Checker:
+        TECHNIQUES[name] = fn
+        return fn
+
+    return wrap
+
+
+class Escalation:
+    """What checkers ask: which roles trust a service, what a principal can act as."""
+
+    def __init__(self, ix: AwsIndex, assumable: dict[str, set[str]]) -> None:
+        self.ix = ix
+        self.assumable = assumable
+        self._service_roles: dict[str, list[Node]] = {}
+        self._cache: dict[tuple[str, str, str], Result] = {}
+
+    def roles_trusting(self, service: str) -> list[Node]:
+        """Roles whose trust policy lets ``service`` assume them (what PassRole hands over)."""
+        if service not in self._service_roles:
+            out = []
+            for role in self.ix.by_kind.get("role", ()):
+                policy = self.ix.resource_policy(role, "sts")
+                if policy and any(
+                    s.allow and f"Service:{service}" in (s.principals or ())
+                    for s in policy.statements
+                ):
+                    out.append(role)
+            self._service_roles[service] = sorted(out, key=lambda n: n.id)
+        return self._service_roles[service]
+
+    def acts_as(self, p: Principal) -> set[str]:
+        """The principal itself and the roles it can assume."""
+        return {p.id, *self.assumable.get(p.id, ())}
+
+    def check(self, p: Principal, need: Need, extra: dict[str, list[str]] | None) -> Result:
+        action, arn, _ = need
+        key = (p.id, action, arn + repr(sorted((extra or {}).items())))
+        if key not in self._cache:
+            node = self.ix.nodes.get(arn)
+            target = Target(arn, family=arn.endswith(":"))
+            self._cache[key] = evaluate_actions(
+                self.ix, p, node, target, frozenset({action}), extra=extra
+            )
+        return self._cache[key]
+
+
+def escalation_edges(ix: AwsIndex, assume: list[Edge] | None = None) -> Iterator[Edge]:
+    """can_escalate edges for every principal and registered technique."""
+    if assume is None:
+        from blastscope.graph.iam.aws_edges import assume_edges
+
+        assume = list(assume_edges(ix))
+    assumable: dict[str, set[str]] = defaultdict(set)
+    for e in assume:
+        assumable[e.src].add(e.dst)
+    esc = Escalation(ix, assumable)
+    for pid in sorted(ix.principals):
+        p = ix.principals[pid]
+        for name, checker in TECHNIQUES.items():
+            for cand in checker(esc, p):
+                edge = _judge(esc, p, name, cand)
+                if edge is not None:
+                    yield edge
+
+
+def _judge(esc: Escalation, p: Principal, name: str, cand: Candidate) -> Edge | None:
+    best: tuple[int, list[tuple[Need, Result]]] | None = None
+    for needs in cand.needs:
+        value = YES
+        results = []
+        for need in needs:
+            extra = _extra(need)
+            r = esc.check(p, need, extra)
+            action = need[0]
+            v = YES if action in r.allowed.yes else MAYBE if action in r.allowed.maybe else NO
+            value = min(value, v)
+            results.append((need, r))
+            if value == NO:
+                break
+        if value != NO and (best is None or value > best[0]):
+            best = (value, results)
+    if best is None:
+        return None
+    value, results = best
+    actions = [canonical(need[0]) for need, _ in results]
+    conditional = value == MAYBE or cand.conditional
+    target = esc.ix.nodes.get(cand.target)
+    target_name = target.name if target else cand.target
+    reason = (
+        f"{p.name} can gain {target_name}'s permissions by {name}: "
+        + " + ".join(actions)
+        + (f" ({cand.note})" if cand.note else "")
+        + (" — only if a condition holds" if conditional else "")
+    )
+    ev: list[dict[str, Any]] = []
+    for need, r in results:
+        for item in evidence([r], r.allowed.maybe):
+            item = {**item, "action": canonical(need[0]), "resource": need[1]}
+            ev.append(item)
+    props = {
+        "technique": name,
+        "actions": actions,
+        "conditional": conditional,
+        "reason": reason,
+        "evidence": ev,
+    }
+    return Edge(p.id, cand.target, EdgeKind.CAN_ESCALATE, props)
+
+
+def _extra(need: Need) -> dict[str, list[str]] | None:
+    """iam:PassRole is judged with ``iam:PassedToService`` known (its usual condition)."""
+    return {"iam:PassedToService": [need[2]]} if need[2] else None
+
+
+# --- iam:PassRole to a new compute resource ----------------------------------------------
+
+
+def _passrole(service: str, uses: tuple[tuple[Need, ...], ...], note: str) -> Checker:
+    def check(esc: Escalation, p: Principal) -> Iterator[Candidate]:
+        if not (p.unknown or _may(p, "iam:passrole")):
+            return
+        for role in esc.roles_trusting(service):
+            if role.id == p.id:
+                continue
+            if service == "ec2.amazonaws.com" and not role.props.get("instance_profiles"):
+                continue
+            pass_need = ("iam:passrole", role.id, service)
+            yield Candidate(role.id, tuple((pass_need, *u) for u in uses), note)
+
+    return check
+
+
+def _prefix(service: str) -> str:
+    return f"arn:aws:{service}:"
+
+
+TECHNIQUES["passrole-ec2"] = _passrole(
+    "ec2.amazonaws.com",
+    ((("ec2:runinstances", _prefix("ec2"), ""),),),
+    "launch an instance with its profile",
+)
+TECHNIQUES["passrole-lambda"] = _passrole(
+    "lambda.amazonaws.com",
+    (
+        (
+            ("lambda:createfunction", _prefix("lambda"), ""),
+            ("lambda:invokefunction", _prefix("lambda"), ""),
+        ),
+        (
+            ("lambda:createfunction", _prefix("lambda"), ""),
+            ("lambda:createeventsourcemapping", "*", ""),
+        ),
+    ),
+    "create and run a function as the role",
+)
+TECHNIQUES["passrole-cloudformation"] = _passrole(
+    "cloudformation.amazonaws.com",
+    ((("cloudformation:createstack", _prefix("cloudformation"), ""),),),
+    "create a stack that runs as the role",
+)
+TECHNIQUES["passrole-glue"] = _passrole(
+    "glue.amazonaws.com",
+    ((("glue:createdevendpoint", _prefix("glue"), ""),),),
+    "create a Glue dev endpoint with the role",
+)
+TECHNIQUES["passrole-datapipeline"] = _passrole(
+    "datapipeline.amazonaws.com",
+    (
+        (
+            ("datapipeline:createpipeline", "*", ""),
+            ("datapipeline:putpipelinedefinition", _prefix("datapipeline"), ""),
+            ("datapipeline:activatepipeline", _prefix("datapipeline"), ""),
+        ),
+    ),
+    "run a pipeline as the role",
+)
+
+# The techniques that rewrite IAM or run code as an existing role register on import.
+from blastscope.graph.iam import aws_escalation_iam as _more  # noqa: E402,F401

@@ -1,0 +1,188 @@
+"""GCP's decision for one request, and the same decision for every principal at once.
+
+Order, as Google documents it: a deny rule attached at or above the resource that names the
+principal and the permission (and not as an exception) wins; otherwise the request is
+allowed when any allow binding on the resource or an ancestor grants a role holding the
+permission to a member the principal answers to. A condition on the binding (or on the deny
+rule) makes the answer ``conditional``: we cannot decide request time, tags or names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from blastscope.graph.iam import Decision, Outcome, StatementRef
+from blastscope.graph.iam.gcp_policies import (
+    CONVENIENCE,
+    Binding,
+    GcpIndex,
+    deny_principal_matches,
+    permission_matches,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """How a principal holds one permission on one resource."""
+
+    conditional: bool
+    refs: tuple[StatementRef, ...]
+
+
+def _ref(b: Binding) -> StatementRef:
+    return StatementRef(document=b.document, index=b.index, sid=b.role, effect="allow")
+
+
+def _convenience_members(idx: GcpIndex, member: str) -> list[str]:
+    """``projectOwner:P`` → the members granted roles/owner on project P (unconditionally)."""
+    kind, _, project = member.partition(":")
+    role = CONVENIENCE.get(kind)
+    holder = idx.project_of.get(project)
+    if role is None or holder is None:
+        return []
+    return [
+        m
+        for b in idx.bindings.get(holder, [])
+        if b.role == role and b.condition is None
+        for m in b.members
+        if m.split(":", 1)[0] not in CONVENIENCE
+    ]
+
+
+def binding_matches(idx: GcpIndex, binding: Binding, members: set[str]) -> bool:
+    for m in binding.members:
+        if m in members:
+            return True
+        if m.split(":", 1)[0] in CONVENIENCE and members & set(_convenience_members(idx, m)):
+            return True
+    return False
+
+
+def denied(
+    idx: GcpIndex, chain: list[str], members: set[str], permission: str
+) -> tuple[StatementRef | None, list[StatementRef]]:
+    """(an unconditional deny, conditional denies) that apply to this request."""
+    conditional: list[StatementRef] = []
+    for holder in chain:
+        for rule in idx.denies.get(holder, []):
+            if not permission_matches(rule.permissions, permission):
+                continue
+            if permission_matches(rule.exception_permissions, permission):
+                continue
+            if not any(deny_principal_matches(p, members) for p in rule.principals):
+                continue
+            if any(deny_principal_matches(p, members) for p in rule.exception_principals):
+                continue
+            ref = StatementRef(document=rule.document, index=rule.index, sid=None, effect="deny")
+            if rule.condition is None:
+                return ref, conditional
+            conditional.append(ref)
+    return None, conditional
+
+
+def decide(idx: GcpIndex, members: set[str], permission: str, resource: str) -> Decision:
+    """One request: may a principal answering to ``members`` use ``permission`` on it?"""
+    chain = idx.chain(resource)
+    deny, conditional_denies = denied(idx, chain, members, permission)
+    if deny is not None:
+        return Decision(
+            Outcome.EXPLICIT_DENY,
+            (deny,),
+            f"denied by rule {deny.index} of the deny policies at {_short(deny.document)}",
+        )
+    allows: list[StatementRef] = []
+    conditional: list[StatementRef] = []
+    missing_roles: set[str] = set()
+    for holder in chain:
+        for b in idx.bindings.get(holder, []):
+            perms = idx.role_permissions(b.role)
+            if perms is None:
+                if binding_matches(idx, b, members):
+                    missing_roles.add(b.role)
+                continue
+            if permission in perms and binding_matches(idx, b, members):
+                (conditional if b.condition else allows).append(_ref(b))
+    unread = [h for h in chain if h in idx.unknown_policy]
+    gaps = ""
+    if unread:
+        gaps += f"; the policy of {', '.join(_short(h) for h in unread)} could not be read"
+    if missing_roles:
+        gaps += f"; role definitions not collected: {', '.join(sorted(missing_roles))}"
+    if allows:
+        ref = allows[0]
+        text = f"granted by {ref.sid} in the policy of {_short(ref.document)}"
+        if conditional_denies:
+            return Decision(
+                Outcome.CONDITIONAL,
+                (*allows, *conditional_denies),
+                text + "; a conditional deny rule may block it" + gaps,
+            )
+        return Decision(Outcome.ALLOW, tuple(allows), text + gaps)
+    if conditional:
+        ref = conditional[0]
+        return Decision(
+            Outcome.CONDITIONAL,
+            (*conditional, *conditional_denies),
+            f"granted by {ref.sid} in the policy of {_short(ref.document)} only under its "
+            "IAM condition" + gaps,
+        )
+    return Decision(Outcome.IMPLICIT_DENY, (), "no binding grants it" + gaps)
+
+
+def effective_grants(
+    idx: GcpIndex, resource: str, wanted: frozenset[str]
+) -> dict[str, dict[str, Grant]]:
+    """For every principal node: which of ``wanted`` it holds on ``resource``, and how.
+
+    Cost is the size of the bindings on the resource's chain, not of the whole estate.
+    """
+    chain = idx.chain(resource)
+    raw: dict[str, dict[str, list[tuple[bool, StatementRef]]]] = {}
+    for holder in chain:
+        for b in idx.bindings.get(holder, []):
+            perms = idx.role_permissions(b.role)
+            if not perms:
+                continue
+            hit = wanted & perms
+            if not hit:
+                continue
+            for principal in _principals(idx, b.members):
+                slot = raw.setdefault(principal, {})
+                for perm in hit:
+                    slot.setdefault(perm, []).append((b.condition is not None, _ref(b)))
+    out: dict[str, dict[str, Grant]] = {}
+    has_denies = any(idx.denies.get(h) for h in chain)
+    for principal, perms in raw.items():
+        members = idx.members_for(principal) if has_denies else set()
+        result: dict[str, Grant] = {}
+        for perm, hits in perms.items():
+            conditional = all(c for c, _ in hits)
+            if has_denies:
+                deny, maybe = denied(idx, chain, members, perm)
+                if deny is not None:
+                    continue
+                conditional = conditional or bool(maybe)
+            result[perm] = Grant(conditional, tuple(r for _, r in hits))
+        if result:
+            out[principal] = result
+    return out
+
+
+def _principals(idx: GcpIndex, members: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for m in members:
+        if m.split(":", 1)[0] in CONVENIENCE:
+            out.update(p for x in _convenience_members(idx, m) if (p := idx.principal_id(x)))
+            continue
+        principal = idx.principal_id(m)
+        if principal is not None:
+            out.add(principal)
+    return out
+
+
+def _short(document_or_id: str) -> str:
+    """``//storage.googleapis.com/projects/_/buckets/b#iam`` → ``buckets/b``."""
+    text = document_or_id.split("#", 1)[0]
+    parts = text.rstrip("/").split("/")
+    return "/".join(parts[-2:]) if len(parts) >= 2 else text

@@ -1,0 +1,404 @@
+"""A region's network: VPCs, subnets, route tables, gateways, network ACLs, security groups.
+
+Security group and NACL rules come out in MODEL.md's one firewall-rule shape, so exposure
+analysis reads AWS, Azure and GCP alike. A subnet's route table is its explicit association or
+else its VPC's main table (``routes_via`` says which).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from blastscope.graph.model import Edge, EdgeKind, NodeKind, Partial
+from blastscope.providers.aws.common import MISSING, Ctx, Gaps, known, name_tag, node, tags
+from blastscope.providers.aws.session import Clients, paginate
+
+PROTOCOLS = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+LISTS = {
+    # key in the raw dict: (operation, result key)
+    "Vpcs": ("describe_vpcs", "Vpcs"),
+    "Subnets": ("describe_subnets", "Subnets"),
+    "RouteTables": ("describe_route_tables", "RouteTables"),
+    "InternetGateways": ("describe_internet_gateways", "InternetGateways"),
+    "EgressOnlyInternetGateways": (
+        "describe_egress_only_internet_gateways",
+        "EgressOnlyInternetGateways",
+    ),
+    "NatGateways": ("describe_nat_gateways", "NatGateways"),
+    "NetworkAcls": ("describe_network_acls", "NetworkAcls"),
+    "SecurityGroups": ("describe_security_groups", "SecurityGroups"),
+    "SecurityGroupRules": ("describe_security_group_rules", "SecurityGroupRules"),
+}
+
+
+def get_network(clients: Clients, ctx: Ctx, gaps: Gaps) -> dict[str, Any]:
+    """Every network list of the region (paginated); a list that fails is :data:`MISSING`."""
+    ec2 = clients.client("ec2", ctx.region)
+    raw: dict[str, Any] = {}
+    for key, (operation, result) in LISTS.items():
+        raw[key] = gaps.read(
+            lambda op=operation, res=result: paginate(ec2, op, res), what=operation
+        )
+    prefix_ids = sorted(
+        {
+            r["PrefixListId"]
+            for r in raw["SecurityGroupRules"] or []
+            if raw["SecurityGroupRules"] is not MISSING and r.get("PrefixListId")
+        }
+    )
+    entries: dict[str, Any] = {}
+    for pl in prefix_ids:
+        entries[pl] = gaps.read(
+            lambda p=pl: paginate(
+                ec2, "get_managed_prefix_list_entries", "Entries", PrefixListId=p
+            ),
+            what=f"entries of prefix list {pl}",
+        )
+    raw["PrefixListEntries"] = entries
+    return raw
+
+
+def protocol_name(raw: Any) -> str:
+    """AWS ``IpProtocol``/NACL ``Protocol`` (name or number, ``-1`` = all) → MODEL's name."""
+    text = str(raw).lower()
+    return PROTOCOLS.get(text, text)
+
+
+def port_range(protocol: str, from_port: Any, to_port: Any) -> tuple[int | None, int | None]:
+    """All ports (``-1`` or absent, or protocol ``all``) → (None, None)."""
+    if protocol == "all" or from_port is None or from_port == -1 or to_port == -1:
+        return None, None
+    return int(from_port), int(to_port if to_port is not None else from_port)
+
+
+def transform_network(raw: Mapping[str, Any], ctx: Ctx) -> Partial:
+    """Raw network lists → network, subnet, route_table, gateway, network_acl, firewall nodes."""
+    part = Partial()
+    vpc_arn = lambda vpc_id: ctx.ec2_arn("vpc", vpc_id)  # noqa: E731
+    for vpc in _items(raw, "Vpcs"):
+        cidrs = [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet") or []]
+        cidrs += [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet") or []]
+        props = {
+            "account": ctx.account,
+            "native_id": vpc["VpcId"],
+            "cidrs": cidrs or [vpc.get("CidrBlock")],
+            "is_default": bool(vpc.get("IsDefault")),
+            "tags": tags(vpc.get("Tags")),
+        }
+        part.nodes.append(
+            node(
+                vpc_arn(vpc["VpcId"]),
+                NodeKind.NETWORK,
+                name_tag(vpc.get("Tags"), vpc["VpcId"]),
+                ctx.region,
+                props,
+            )
+        )
+    main_tables, explicit = _route_associations(raw, ctx)
+    nacl_of = _nacl_associations(raw, ctx)
+    for subnet in _items(raw, "Subnets"):
+        sid = subnet["SubnetId"]
+        arn = ctx.ec2_arn("subnet", sid)
+        cidrs = [subnet["CidrBlock"]] if subnet.get("CidrBlock") else []
+        cidrs += [a["Ipv6CidrBlock"] for a in subnet.get("Ipv6CidrBlockAssociationSet") or []]
+        props: dict[str, Any] = {
+            "account": ctx.account,
+            "native_id": sid,
+            "cidrs": cidrs,
+            "network": vpc_arn(subnet["VpcId"]),
+            "availability_zone": subnet.get("AvailabilityZone"),
+            "default_internet_route": False,
+            "map_public_ip": bool(subnet.get("MapPublicIpOnLaunch")),
+            "tags": tags(subnet.get("Tags")),
+        }
+        if main_tables is MISSING:
+            known(props, "route_table", MISSING)
+        else:
+            table, main = explicit.get(sid), False
+            if table is None:
+                table, main = main_tables.get(subnet["VpcId"]), True
+            props["route_table"] = table
+            if table:
+                part.edges.append(Edge(arn, table, EdgeKind.ROUTES_VIA, {"main": main}))
+        if nacl_of is MISSING:
+            known(props, "network_acl", MISSING)
+        else:
+            props["network_acl"] = nacl_of.get(sid)
+            if props["network_acl"]:
+                part.edges.append(Edge(arn, props["network_acl"], EdgeKind.PROTECTED_BY))
+        part.edges.append(Edge(arn, props["network"], EdgeKind.IN_NETWORK))
+        part.nodes.append(
+            node(arn, NodeKind.SUBNET, name_tag(subnet.get("Tags"), sid), ctx.region, props)
+        )
+    for table in _items(raw, "RouteTables"):
+        _route_table(part, table, ctx)
+    _gateways(part, raw, ctx)
+    for acl in _items(raw, "NetworkAcls"):
+        _nacl(part, acl, ctx)
+    _security_groups(part, raw, ctx)
+    return part
+
+
+def _items(raw: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = raw.get(key, MISSING)
+    return [] if value is MISSING or value is None else list(value)
+
+
+def _route_associations(raw: Mapping[str, Any], ctx: Ctx) -> tuple[Any, dict[str, str]]:
+    if raw.get("RouteTables", MISSING) is MISSING:
+        return MISSING, {}
+    main: dict[str, str] = {}
+    explicit: dict[str, str] = {}
+    for table in _items(raw, "RouteTables"):
+        arn = ctx.ec2_arn("route-table", table["RouteTableId"])
+        for assoc in table.get("Associations") or []:
+            if assoc.get("Main"):
+                main[table["VpcId"]] = arn
+            elif assoc.get("SubnetId"):
+                explicit[assoc["SubnetId"]] = arn
+    return main, explicit
+
+
+def _nacl_associations(raw: Mapping[str, Any], ctx: Ctx) -> Any:
+    if raw.get("NetworkAcls", MISSING) is MISSING:
+        return MISSING
+    out: dict[str, str] = {}
+    for acl in _items(raw, "NetworkAcls"):
+        for assoc in acl.get("Associations") or []:
+            if assoc.get("SubnetId"):
+                out[assoc["SubnetId"]] = ctx.ec2_arn("network-acl", acl["NetworkAclId"])
+    return out
+
+
+def _route_target(route: Mapping[str, Any], ctx: Ctx) -> tuple[str, str]:
+    gateway = route.get("GatewayId") or ""
+    if gateway == "local":
+        return "local", "local"
+    if gateway.startswith("igw-"):
+        return ctx.ec2_arn("internet-gateway", gateway), "internet_gateway"
+    if route.get("NatGatewayId"):
+        return ctx.ec2_arn("natgateway", route["NatGatewayId"]), "nat_gateway"
+    if route.get("VpcPeeringConnectionId"):
+        return ctx.ec2_arn("vpc-peering-connection", route["VpcPeeringConnectionId"]), "peering"
+    if route.get("TransitGatewayId"):
+        return ctx.ec2_arn("transit-gateway", route["TransitGatewayId"]), "transit"
+    if route.get("InstanceId"):
+        return ctx.ec2_arn("instance", route["InstanceId"]), "instance"
+    if route.get("EgressOnlyInternetGatewayId"):
+        # Outbound-only IPv6: never a way in, so not an internet gateway for exposure.
+        return ctx.ec2_arn(
+            "egress-only-internet-gateway", route["EgressOnlyInternetGatewayId"]
+        ), "other"
+    other = (
+        gateway
+        or route.get("NetworkInterfaceId")
+        or route.get("LocalGatewayId")
+        or route.get("CarrierGatewayId")
+        or route.get("CoreNetworkArn")
+        or ""
+    )
+    return other, "other"
+
+
+def _route_table(part: Partial, table: Mapping[str, Any], ctx: Ctx) -> None:
+    rid = table["RouteTableId"]
+    routes = []
+    for route in table.get("Routes") or []:
+        target, kind = _route_target(route, ctx)
+        routes.append(
+            {
+                "destination": route.get("DestinationCidrBlock")
+                or route.get("DestinationIpv6CidrBlock")
+                or route.get("DestinationPrefixListId"),
+                "target": target,
+                "target_kind": kind,
+                "state": route.get("State", "active"),
+            }
+        )
+    props = {
+        "account": ctx.account,
+        "native_id": rid,
+        "network": ctx.ec2_arn("vpc", table["VpcId"]),
+        "routes": routes,
+        "tags": tags(table.get("Tags")),
+    }
+    part.nodes.append(
+        node(
+            ctx.ec2_arn("route-table", rid),
+            NodeKind.ROUTE_TABLE,
+            name_tag(table.get("Tags"), rid),
+            ctx.region,
+            props,
+        )
+    )
+
+
+def _gateways(part: Partial, raw: Mapping[str, Any], ctx: Ctx) -> None:
+    for igw in _items(raw, "InternetGateways"):
+        gid = igw["InternetGatewayId"]
+        attached = [a["VpcId"] for a in igw.get("Attachments") or [] if a.get("VpcId")]
+        props = {
+            "account": ctx.account,
+            "native_id": gid,
+            "gateway_kind": "internet_gateway",
+            "attached_network": ctx.ec2_arn("vpc", attached[0]) if attached else None,
+            "tags": tags(igw.get("Tags")),
+        }
+        part.nodes.append(
+            node(
+                ctx.ec2_arn("internet-gateway", gid),
+                NodeKind.GATEWAY,
+                name_tag(igw.get("Tags"), gid),
+                ctx.region,
+                props,
+            )
+        )
+    for eigw in _items(raw, "EgressOnlyInternetGateways"):
+        gid = eigw["EgressOnlyInternetGatewayId"]
+        attached = [a["VpcId"] for a in eigw.get("Attachments") or [] if a.get("VpcId")]
+        props = {
+            "account": ctx.account,
+            "native_id": gid,
+            "gateway_kind": "egress_only",
+            "attached_network": ctx.ec2_arn("vpc", attached[0]) if attached else None,
+            "tags": tags(eigw.get("Tags")),
+        }
+        part.nodes.append(
+            node(
+                ctx.ec2_arn("egress-only-internet-gateway", gid),
+                NodeKind.GATEWAY,
+                name_tag(eigw.get("Tags"), gid),
+                ctx.region,
+                props,
+            )
+        )
+    for nat in _items(raw, "NatGateways"):
+        gid = nat["NatGatewayId"]
+        addresses = nat.get("NatGatewayAddresses") or []
+        props = {
+            "account": ctx.account,
+            "native_id": gid,
+            "gateway_kind": "nat_gateway",
+            "attached_network": ctx.ec2_arn("vpc", nat["VpcId"]) if nat.get("VpcId") else None,
+            "subnet": ctx.ec2_arn("subnet", nat["SubnetId"]) if nat.get("SubnetId") else None,
+            "state": nat.get("State"),
+            "public_ips": sorted(a["PublicIp"] for a in addresses if a.get("PublicIp")),
+            "tags": tags(nat.get("Tags")),
+        }
+        part.nodes.append(
+            node(
+                ctx.ec2_arn("natgateway", gid),
+                NodeKind.GATEWAY,
+                name_tag(nat.get("Tags"), gid),
+                ctx.region,
+                props,
+            )
+        )
+
+
+def _nacl(part: Partial, acl: Mapping[str, Any], ctx: Ctx) -> None:
+    aid = acl["NetworkAclId"]
+    rules = []
+    for entry in acl.get("Entries") or []:
+        protocol = protocol_name(entry.get("Protocol", "-1"))
+        ports = entry.get("PortRange") or {}
+        low, high = port_range(protocol, ports.get("From"), ports.get("To"))
+        cidr = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
+        rules.append(
+            {
+                "id": str(entry.get("RuleNumber")),
+                "direction": "egress" if entry.get("Egress") else "ingress",
+                "action": "allow" if entry.get("RuleAction") == "allow" else "deny",
+                "priority": int(entry.get("RuleNumber", 32767)),
+                "protocol": protocol,
+                "from_port": low,
+                "to_port": high,
+                "sources": [{"cidr": cidr}] if cidr else [],
+                "targets": None,
+                "description": "",
+            }
+        )
+    rules.sort(key=lambda r: (r["direction"], r["priority"]))
+    props = {
+        "account": ctx.account,
+        "native_id": aid,
+        "network": ctx.ec2_arn("vpc", acl["VpcId"]),
+        "is_default": bool(acl.get("IsDefault")),
+        "rules": rules,
+        "tags": tags(acl.get("Tags")),
+    }
+    part.nodes.append(
+        node(
+            ctx.ec2_arn("network-acl", aid),
+            NodeKind.NETWORK_ACL,
+            name_tag(acl.get("Tags"), aid),
+            ctx.region,
+            props,
+        )
+    )
+
+
+def sg_rule(rule: Mapping[str, Any], ctx: Ctx, prefix_entries: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``DescribeSecurityGroupRules`` entry → MODEL's firewall rule (SGs only allow)."""
+    protocol = protocol_name(rule.get("IpProtocol", "-1"))
+    low, high = port_range(protocol, rule.get("FromPort"), rule.get("ToPort"))
+    sources: list[dict[str, Any]] = []
+    if rule.get("CidrIpv4"):
+        sources.append({"cidr": rule["CidrIpv4"]})
+    if rule.get("CidrIpv6"):
+        sources.append({"cidr": rule["CidrIpv6"]})
+    ref = rule.get("ReferencedGroupInfo") or {}
+    if ref.get("GroupId"):
+        owner = ref.get("UserId") or ctx.account
+        sources.append(
+            {
+                "firewall": ctx.arn("ec2", f"security-group/{ref['GroupId']}").replace(
+                    f":{ctx.account}:", f":{owner}:", 1
+                )
+            }
+        )
+    if rule.get("PrefixListId"):
+        entries = prefix_entries.get(rule["PrefixListId"], MISSING)
+        cidrs = (
+            None if entries is MISSING or entries is None else sorted(e["Cidr"] for e in entries)
+        )
+        sources.append({"prefix_list": rule["PrefixListId"], "cidrs": cidrs})
+    return {
+        "id": rule.get("SecurityGroupRuleId"),
+        "direction": "egress" if rule.get("IsEgress") else "ingress",
+        "action": "allow",
+        "priority": None,
+        "protocol": protocol,
+        "from_port": low,
+        "to_port": high,
+        "sources": sources,
+        "targets": None,
+        "description": rule.get("Description") or "",
+    }
+
+
+def _security_groups(part: Partial, raw: Mapping[str, Any], ctx: Ctx) -> None:
+    rules_missing = raw.get("SecurityGroupRules", MISSING) is MISSING
+    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rule in _items(raw, "SecurityGroupRules"):
+        by_group[rule["GroupId"]].append(sg_rule(rule, ctx, raw.get("PrefixListEntries") or {}))
+    for sg in _items(raw, "SecurityGroups"):
+        gid = sg["GroupId"]
+        arn = ctx.ec2_arn("security-group", gid)
+        props: dict[str, Any] = {
+            "account": ctx.account,
+            "native_id": gid,
+            "scope": "instance",
+            "network": ctx.ec2_arn("vpc", sg["VpcId"]) if sg.get("VpcId") else None,
+            "description": sg.get("Description") or "",
+            "tags": tags(sg.get("Tags")),
+        }
+        rules = sorted(by_group.get(gid, []), key=lambda r: (r["direction"], str(r["id"])))
+        known(props, "rules", MISSING if rules_missing else rules)
+        part.nodes.append(
+            node(arn, NodeKind.FIREWALL, sg.get("GroupName") or gid, ctx.region, props)
+        )
+        if props["network"]:
+            part.edges.append(Edge(arn, props["network"], EdgeKind.IN_NETWORK))

@@ -1,0 +1,207 @@
+"""Permission edges: which (src, kind, dst) exist, and the evidence each carries."""
+
+from __future__ import annotations
+
+from blastscope.graph.build import build_graph
+from blastscope.graph.iam.aws import permission_edges
+from blastscope.graph.model import Node, NodeKind
+
+A = "111122223333"
+
+
+def triples(edges, kinds=("can_access", "can_assume")):
+    return {
+        (e.src.rsplit(":", 1)[-1], str(e.kind), e.dst.rsplit(":", 1)[-1])
+        for e in edges
+        if str(e.kind) in kinds
+    }
+
+
+def by_pair(edges):
+    return {(e.src, str(e.kind), e.dst): e for e in edges}
+
+
+def test_can_access_edges_per_kind_with_levels_and_evidence(estate):
+    e = estate
+    reader = e.policy(
+        "Reader",
+        e.doc(
+            {
+                "Sid": "Read",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Resource": ["arn:aws:s3:::app-*", "arn:aws:s3:::app-*/*"],
+            }
+        ),
+    )
+    alice = e.user("alice", managed=[reader])
+    ops = e.role("ops", inline={"admin": e.doc(e.allow("*"))})
+    e.user("dba", inline={"rds": e.doc(e.allow("rds:*", f"arn:aws:rds:us-east-1:{A}:db:orders"))})
+    app_a, app_b, logs = e.bucket("app-a"), e.bucket("app-b"), e.bucket("logs")
+    key = e.key(
+        "k1",
+        policy=e.doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ),
+    )
+    e.secret("db-password")
+    e.database("orders")
+    e.volume("vol-1")
+    e.function("fn")
+    snap = e.snapshot()
+    edges = permission_edges(snap)
+    got = triples(edges, ("can_access",))
+    assert ("user/alice", "can_access", "app-a") in got and (
+        "user/alice",
+        "can_access",
+        "app-b",
+    ) in got
+    assert ("user/alice", "can_access", "logs") not in got
+    assert ("user/dba", "can_access", "orders") in got
+    assert not any(src == "user/dba" and dst != "orders" for src, _, dst in got)
+    ops_targets = {dst for src, _, dst in got if src == "role/ops"}
+    assert ops_targets == {
+        "app-a",
+        "app-b",
+        "logs",
+        "key/k1",
+        "db-password-AbCdEf",
+        "orders",
+        "volume/vol-1",
+        "fn",
+    }
+    pairs = by_pair(edges)
+    edge = pairs[(alice, "can_access", app_a)]
+    assert edge.props["actions"] == ["s3:GetObject", "s3:ListBucket"]
+    assert edge.props["level"] == "read" and edge.props["conditional"] is False
+    assert edge.props["evidence"] == [
+        {
+            "document": reader,
+            "statement": 0,
+            "sid": "Read",
+            "effect": "Allow",
+            "layer": "identity",
+            "conditional": False,
+        }
+    ]
+    assert "Reader" in edge.props["reason"] or reader in edge.props["reason"]
+    assert pairs[(ops, "can_access", app_b)].props["level"] == "admin"
+    key_edge = pairs[(ops, "can_access", key)]
+    assert {ev["layer"] for ev in key_edge.props["evidence"]} == {"identity", "resource"}
+    assert (alice, "can_access", logs) not in pairs
+
+
+def test_conditional_access_edge_and_public_bucket_policy(estate):
+    e = estate
+    alice = e.user("alice")
+    bob = e.user("bob")
+    office = e.bucket(
+        "office",
+        policy=e.doc(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::office/*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+            }
+        ),
+    )
+    public = e.bucket(
+        "public",
+        policy=e.doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::public/*",
+            }
+        ),
+    )
+    snap = e.snapshot()
+    pairs = by_pair(permission_edges(snap))
+    assert pairs[(alice, "can_access", office)].props["conditional"] is True
+    assert pairs[(bob, "can_access", public)].props == {
+        **pairs[(bob, "can_access", public)].props,
+        "conditional": False,
+        "actions": ["s3:GetObject"],
+    }
+
+
+def test_can_assume_trust_and_caller_permission(estate):
+    e = estate
+    alice = e.user(
+        "alice", inline={"p": e.doc(e.allow("sts:AssumeRole", f"arn:aws:iam::{A}:role/deploy"))}
+    )
+    bob = e.user("bob")
+    carol = e.user("carol", inline={"p": e.doc(e.allow("sts:AssumeRole"))})
+    deploy = e.role("deploy", trust_policy=e.trust(f"arn:aws:iam::{A}:root"))
+    audit = e.role("audit", trust_policy=e.trust(f"arn:aws:iam::{A}:user/bob"))
+    anyone = e.role("anyone", trust_policy=e.trust("*"))
+    e.role("ec2", trust_policy=e.trust(service="ec2.amazonaws.com"))
+    snap = e.snapshot()
+    edges = permission_edges(snap)
+    got = triples(edges, ("can_assume",))
+    assert got == {
+        ("user/alice", "can_assume", "role/deploy"),
+        ("user/carol", "can_assume", "role/deploy"),
+        ("user/bob", "can_assume", "role/audit"),
+        *{
+            (p, "can_assume", "role/anyone")
+            for p in (
+                "user/alice",
+                "user/bob",
+                "user/carol",
+                "role/deploy",
+                "role/audit",
+                "role/ec2",
+            )
+        },
+    }
+    edge = by_pair(edges)[(alice, "can_assume", deploy)]
+    assert {ev["layer"] for ev in edge.props["evidence"]} == {"identity", "resource"}
+    assert (
+        by_pair(edges)[(bob, "can_assume", audit)].props["evidence"][0]["document"]
+        == f"{audit}#trust"
+    )
+    assert (carol, "can_assume", anyone) in by_pair(edges)
+
+
+def test_only_aws_nodes_and_build_graph_integration(estate):
+    e = estate
+    alice = e.user("alice", inline={"p": e.doc(e.allow("s3:*"))})
+    bucket = e.bucket("b")
+    e.part.nodes.append(
+        Node("//storage.googleapis.com/projects/_/buckets/g", NodeKind.BUCKET, "g", "gcp")
+    )
+    e.part.nodes.append(
+        Node(
+            f"arn:aws:iam::{A}:user/ghost",
+            NodeKind.IDENTITY,
+            "ghost",
+            "azure",
+            "",
+            {"inline_policies": [f"{alice}#inline/p"]},
+        )
+    )
+    snap = e.snapshot()
+    G = build_graph(snap)
+    kinds = {(u, d["kind"], v) for u, v, d in G.edges(data=True)}
+    assert (alice, "can_access", bucket) in kinds
+    assert not any(u.endswith("ghost") or v.startswith("//") for u, _, v in kinds)
+
+
+def test_unreadable_policy_gives_conditional_edges_not_crash(estate):
+    e = estate
+    alice = e.user("alice")
+    e.part.nodes[-1].props["inline_policies"].append(f"{alice}#inline/bad")
+    e.raw_document(f"{alice}#inline/bad", "not json {")
+    bucket = e.bucket("b")
+    snap = e.snapshot()
+    edge = by_pair(permission_edges(snap))[(alice, "can_access", bucket)]
+    assert edge.props["conditional"] is True and "not valid JSON" in edge.props["reason"]

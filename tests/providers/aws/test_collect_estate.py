@@ -1,0 +1,238 @@
+"""The AWS collector against a realistic estate in moto: what lands in the snapshot."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+from aws_estate import (
+    ACCOUNT,
+    PLANTED_ENV_SECRET,
+    PLANTED_KEY_ID,
+    PLANTED_SECRET,
+    REGION,
+    Estate,
+)
+from conftest import provider
+
+from blastscope.graph.model import Snapshot, load_snapshot, save_snapshot
+from blastscope.providers.base import Scope
+
+
+def arn(kind: str, native: str) -> str:
+    return f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{native}"
+
+
+def edges(snap: Snapshot, kind: str) -> set[tuple[str, str]]:
+    return {(e.src, e.dst) for e in snap.edges if e.kind == kind}
+
+
+def test_estate_nodes_edges_and_documents(estate: Estate) -> None:
+    snap = provider().collect(Scope())
+    nodes = snap.node_index()
+    assert snap.provider == "aws" and not snap.partial
+    assert snap.scope["account"] == ACCOUNT and snap.scope["regions"] == [REGION]
+    assert snap.warnings == ()
+
+    web = nodes[arn("instance", estate.web)]
+    assert web.kind == "instance" and web.name == "web"
+    assert web.props["imds_v1"] is True
+    assert len(web.props["public_ips"]) == 1
+    assert web.props["instance_profile"].endswith(":instance-profile/web-profile")
+    assert web.props["image_created"]
+    worker = nodes[arn("instance", estate.worker)]
+    assert worker.props["imds_v1"] is False and worker.props["public_ips"] == []
+
+    role = f"arn:aws:iam::{ACCOUNT}:role/web-role"
+    assert (web.id, role) in edges(snap, "runs_as")
+    assert (web.id, arn("subnet", estate.public_subnet)) in edges(snap, "in_subnet")
+    assert (web.id, arn("security-group", estate.web_sg)) in edges(snap, "protected_by")
+    assert (arn("volume", estate.volume), web.id) in edges(snap, "attached_to")
+    assert (arn("volume", estate.volume), estate.key_arn) in edges(snap, "encrypted_by")
+
+    # Security groups in MODEL.md's firewall-rule shape, SG-to-SG references resolved to ids.
+    web_rules = nodes[arn("security-group", estate.web_sg)].props["rules"]
+    ssh = [r for r in web_rules if r["direction"] == "ingress" and r["from_port"] == 22]
+    assert ssh and ssh[0]["sources"] == [{"cidr": "0.0.0.0/0"}]
+    assert ssh[0]["protocol"] == "tcp" and ssh[0]["to_port"] == 22 and ssh[0]["action"] == "allow"
+    assert re.match(r"sgr-", ssh[0]["id"])
+    assert any({"cidr": "::/0"} in r["sources"] for r in web_rules)
+    db_rules = nodes[arn("security-group", estate.db_sg)].props["rules"]
+    assert {"firewall": arn("security-group", estate.web_sg)} in [
+        s for r in db_rules if r["direction"] == "ingress" for s in r["sources"]
+    ]
+
+    # Routing: the public subnet routes 0.0.0.0/0 to the internet gateway.
+    subnet = nodes[arn("subnet", estate.public_subnet)]
+    assert subnet.props["map_public_ip"] is True
+    assert subnet.props["route_table"] == arn("route-table", estate.route_table)
+    assert (subnet.id, subnet.props["route_table"]) in edges(snap, "routes_via")
+    routes = nodes[subnet.props["route_table"]].props["routes"]
+    assert {
+        "destination": "0.0.0.0/0",
+        "target": arn("internet-gateway", estate.igw),
+        "target_kind": "internet_gateway",
+        "state": "active",
+    } in routes
+    assert nodes[arn("internet-gateway", estate.igw)].props["attached_network"] == arn(
+        "vpc", estate.vpc
+    )
+    private = nodes[arn("subnet", estate.private_subnet)]
+    assert (private.id, private.props["route_table"]) in edges(snap, "routes_via")
+    acl = nodes[private.props["network_acl"]]
+    assert acl.kind == "network_acl" and any(r["action"] == "deny" for r in acl.props["rules"])
+
+    # IAM documents keyed as MODEL.md says.
+    docs = snap.documents
+    assert docs[f"{role}#trust"]["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert docs[f"{role}#inline/read-data"]["Statement"][0]["Action"] == ["s3:GetObject"]
+    managed = f"arn:aws:iam::{ACCOUNT}:policy/secrets-read"
+    assert nodes[managed].props["document"] == managed and managed in docs
+    assert (role, managed) in edges(snap, "has_policy")
+    alice = nodes[f"arn:aws:iam::{ACCOUNT}:user/alice"]
+    assert (alice.id, f"arn:aws:iam::{ACCOUNT}:group/admins") in edges(snap, "member_of")
+    assert alice.props["console"] is True and alice.props["mfa"] is False
+    assert [k["id_suffix"] for k in alice.props["access_keys"]] == [estate.access_key_id[-4:]]
+    assert nodes[f"arn:aws:iam::{ACCOUNT}:user/ci-bot"].props["inline_policies"] == [
+        f"arn:aws:iam::{ACCOUNT}:user/ci-bot#inline/deploy"
+    ]
+
+    # Data stores.
+    public = nodes["arn:aws:s3:::acme-public-assets"]
+    private_bucket = nodes["arn:aws:s3:::acme-customer-data"]
+    assert public.props["public"] is True and private_bucket.props["public"] is False
+    assert private_bucket.props["encryption"] == "aws:kms"
+    assert docs[private_bucket.props["policy"]]["Statement"][0]["Effect"] == "Allow"
+    assert (private_bucket.id, estate.key_arn) in edges(snap, "encrypted_by")
+    key = nodes[estate.key_arn]
+    assert key.props["key_manager"] == "CUSTOMER" and key.props["policy"] in docs
+    assert key.name == "customer-data"
+    secret = nodes[estate.secret_arn]
+    assert secret.props["policy"] == f"{estate.secret_arn}#policy"
+    assert (secret.id, estate.key_arn) in edges(snap, "encrypted_by")
+    db = nodes[f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders-db"]
+    assert db.props["public"] is False and db.props["encrypted"] is True
+    assert (db.id, arn("security-group", estate.db_sg)) in edges(snap, "protected_by")
+    snapshot = nodes[f"arn:aws:ec2:{REGION}::snapshot/{estate.snapshot}"]
+    assert snapshot.props["public"] is True and snapshot.props["encrypted"] is True
+    fn = nodes[estate.function_arn]
+    assert fn.props["url_auth"] == "NONE" and fn.props["runtime"] == "python3.12"
+    assert (fn.id, f"arn:aws:iam::{ACCOUNT}:role/lambda-role") in edges(snap, "runs_as")
+    lb = nodes[estate.lb_arn]
+    assert lb.props["public"] is True and lb.props["listeners"] == [
+        {"port": 80, "protocol": "HTTP"}
+    ]
+    assert (lb.id, web.id) in edges(snap, "forwards_to")
+
+    # Secrets found in user data / env are nodes the workload contains; values never kept.
+    found = {
+        nodes[dst].props["finding"]["type"]
+        for _, dst in edges(snap, "contains")
+        if nodes[dst].kind == "secret"
+    }
+    assert {"AWS Access Key", "GitHub Token"} <= found
+    assert any(f["type"] == "AWS Access Key" for f in web.props["user_data_findings"])
+    account = nodes[f"aws:account/{ACCOUNT}"]
+    assert account.kind == "account" and "cloudtrail" in account.props["logging"]
+
+
+def test_no_secret_value_reaches_the_snapshot(estate: Estate, tmp_path: Any) -> None:
+    snap = provider().collect(Scope())
+    text = save_snapshot(snap, tmp_path / "s.json").read_text()
+    for planted in (
+        PLANTED_KEY_ID,
+        PLANTED_SECRET,
+        PLANTED_ENV_SECRET,
+        estate.secret_access_key,
+        "hunter2-PLANTED-secret-value",
+        "Sup3rSecret!",
+        "Passw0rd!Passw0rd!",
+    ):
+        assert planted not in text
+    assert load_snapshot(tmp_path / "s.json").nodes == snap.nodes
+
+
+FORBIDDEN = {
+    ("secretsmanager", "GetSecretValue"),
+    ("s3", "GetObject"),
+    ("ssm", "GetParameter"),
+    ("ssm", "GetParameters"),
+    ("kms", "Decrypt"),
+    ("lambda", "GetFunction"),
+}
+READ = re.compile(r"^(Describe|List|Get)[A-Z]")
+
+
+def test_collector_calls_only_read_operations(estate: Estate) -> None:
+    calls: Counter[tuple[str, str]] = Counter()
+    lock = threading.Lock()
+
+    def record(model: Any, **_kw: Any) -> None:
+        with lock:
+            calls[(model.service_model.service_name, model.name)] += 1
+
+    session = boto3.session.Session(region_name=REGION)
+    session.events.register("before-call", record)
+    provider(session).collect(Scope())
+    assert calls, "the recorder saw nothing"
+    assert ("sts", "GetCallerIdentity") in calls
+    bad = {op for op in calls if not READ.match(op[1]) or op in FORBIDDEN}
+    assert bad == set(), f"non-read operations called: {sorted(bad)}"
+    # Everything the snapshot needs is read by these services:
+    services = {service for service, _ in calls}
+    assert services >= {"iam", "ec2", "s3", "kms", "secretsmanager", "rds", "lambda", "elbv2"}
+
+
+def test_every_list_paginates(moto: None) -> None:
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    for i in range(105):  # moto pages ListSecrets at 100
+        sm.create_secret(Name=f"app/secret-{i:03}", SecretString="x")
+    calls: list[str] = []
+    session = boto3.session.Session(region_name=REGION)
+    session.events.register("before-call.secretsmanager.ListSecrets", lambda **_k: calls.append(1))
+    snap = provider(session).collect(Scope())
+    assert len(calls) == 2, "ListSecrets must follow NextToken"
+    assert sum(1 for n in snap.nodes if n.kind == "secret") == 105
+
+
+def test_empty_account_and_empty_region(moto: None) -> None:
+    snap = provider().collect(Scope(regions=("eu-west-3",)))
+    assert snap.warnings == () and not snap.partial
+    kinds = Counter(str(n.kind) for n in snap.nodes)
+    assert kinds["account"] == 1 and kinds["instance"] == 0 and kinds["bucket"] == 0
+    assert kinds["network"] == 1  # moto's default VPC; nothing else in the region
+    assert all(n.region in ("", "eu-west-3") for n in snap.nodes)
+
+
+def test_two_regions_collected_concurrently(estate: Estate) -> None:
+    boto3.client("ec2", region_name="eu-west-1").create_vpc(CidrBlock="10.9.0.0/16")
+    snap = provider().collect(Scope(regions=(REGION, "eu-west-1")))
+    regions = {n.region for n in snap.nodes if n.kind == "network"}
+    assert regions == {REGION, "eu-west-1"}
+    assert snap.scope["regions"] == [REGION, "eu-west-1"]
+
+
+def test_all_regions_means_the_enabled_ones(moto: None) -> None:
+    seen: list[str] = []
+    session = boto3.session.Session(region_name=REGION)
+    session.events.register("before-call.ec2.DescribeVpcs", lambda context, **_k: seen.append("x"))
+    snap = provider(session).collect(Scope(regions=("all",)))
+    expected = sorted(
+        r["RegionName"]
+        for r in boto3.client("ec2", region_name=REGION).describe_regions()["Regions"]
+    )
+    assert snap.scope["regions"] == expected and len(expected) > 3
+    assert len(seen) == len(expected)
+
+
+def test_snapshot_round_trips_and_json_is_plain(estate: Estate, tmp_path: Any) -> None:
+    snap = provider().collect(Scope())
+    path = save_snapshot(snap, tmp_path / "s.json.gz")
+    again = load_snapshot(path)
+    assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(
+        json.loads(json.dumps(snap.to_dict(), default=str)), sort_keys=True
+    )
