@@ -109,6 +109,9 @@ def decide(idx: GcpIndex, members: set[str], permission: str, resource: str) -> 
         gaps += f"; the policy of {', '.join(_short(h) for h in unread)} could not be read"
     if missing_roles:
         gaps += f"; role definitions not collected: {', '.join(sorted(missing_roles))}"
+    no_deny = [h for h in chain if h in idx.unknown_deny]
+    if no_deny:
+        gaps += f"; deny policies of {', '.join(_short(h) for h in no_deny)} could not be read"
     if allows:
         ref = allows[0]
         text = f"granted by {ref.sid} in the policy of {_short(ref.document)}"

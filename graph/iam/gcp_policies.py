@@ -59,6 +59,8 @@ class GcpIndex:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     denies: dict[str, list[DenyRule]] = field(default_factory=dict)
     unknown_policy: set[str] = field(default_factory=set)
+    unknown_deny: set[str] = field(default_factory=set)
+    """Holders whose deny policies could not be read: a deny there cannot be ruled out."""
     by_email: dict[str, str] = field(default_factory=dict)
     project_of: dict[str, str] = field(default_factory=dict)
     """Project id → project node id."""
@@ -192,6 +194,8 @@ def build_index(snapshot: Snapshot) -> GcpIndex:
         unknown = node.props.get("unknown") or []
         if "policy" in unknown:
             idx.unknown_policy.add(node.id)
+        if "deny_policies" in unknown:
+            idx.unknown_deny.add(node.id)
     for doc_id, doc in docs.items():
         if isinstance(doc, dict) and "includedPermissions" in doc and "/" in doc_id:
             idx.roles[doc_id] = frozenset(doc.get("includedPermissions") or [])

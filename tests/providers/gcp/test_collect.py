@@ -53,6 +53,7 @@ def test_instance_props_edges_and_secrets_never_stored(collected):
     assert web["public_ips"] == ["34.123.45.67"]
     assert web["network_tags"] == ["http-server", "ssh"]
     assert web["oauth_scopes"] == ["cloud-platform"]
+    assert web["image"] == "debian-12-bookworm-v20240110" and web["state"] == "running"
     assert {f["type"] for f in web["user_data_findings"]} >= {"AWS Access Key"}
     edges = {(e.src, e.kind, e.dst): e for e in snap.edges}
     runs = edges[(WEB, EdgeKind.RUNS_AS, WEB_SA)]
