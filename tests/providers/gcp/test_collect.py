@@ -123,3 +123,12 @@ def test_429_is_retried_then_succeeds(fake, gcp_env):
     assert WEB in snap.node_index()
     tries = [r for r in fake.requests if r.path.endswith("/aggregated/instances")]
     assert len(tries) >= 3
+
+
+def test_persistent_throttling_gives_up_bounded_as_a_warning(fake, gcp_env):
+    fake.fail("/v1/projects/acme-prod/instances", 429, times=100, message="Quota exceeded")
+    snap = _collect(fake)
+    assert ("cloudsql", "Throttling") in {(w.service, w.error) for w in snap.warnings}
+    tries = [r for r in fake.requests if r.path == "/v1/projects/acme-prod/instances"]
+    assert len(tries) == 5  # bounded
+    assert any(n.kind == NodeKind.INSTANCE for n in snap.nodes)
