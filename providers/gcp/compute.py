@@ -49,7 +49,7 @@ def get_compute_data(session: GcpSession, project: str) -> dict[str, list[dict[s
 def get_project_metadata(session: GcpSession, project: str) -> dict[str, Any]:
     """Project-wide metadata: every instance of the project reads it from its metadata server."""
     client = session.compute("ProjectsClient")
-    info = session.retry(lambda: client.get(project=project, timeout=session.timeout))
+    info = session.retry(lambda: client.get(project=project, timeout=session.timeout, retry=None))
     return to_dict(info).get("commonInstanceMetadata") or {}
 
 
@@ -57,7 +57,9 @@ def get_snapshot_policy(session: GcpSession, project: str, name: str) -> dict[st
     client = session.compute("SnapshotsClient")
     return to_dict(
         session.retry(
-            lambda: client.get_iam_policy(project=project, resource=name, timeout=session.timeout)
+            lambda: client.get_iam_policy(
+                project=project, resource=name, timeout=session.timeout, retry=None
+            )
         )
     )
 
