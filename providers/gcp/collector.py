@@ -198,6 +198,12 @@ def discover_projects(
         fallback = wanted or default_project
         if not fallback:
             raise CloudError(f"cannot list projects: {w.message}; give --project") from exc
+        if not wanted:  # listing failed; the credential's own project may still be readable
+            try:
+                return [resourcemanager.get_project(session, fallback)], [w]
+            except Exception as again:  # noqa: BLE001
+                if is_fatal(again):
+                    raise CloudError(f"GCP credentials rejected: {_first_line(again)}") from again
         # The project's own metadata is unreadable; its resources may still be readable.
         return [{"projectId": fallback, "name": f"projects/{fallback}"}], [w]
 
