@@ -85,6 +85,7 @@ def test_condition_makes_access_conditional_and_deny_wins(snap):
     listing = evaluate(snap, analyst, "storage.objects.list", DATA)
     assert listing.outcome is Outcome.ALLOW
     assert listing.statements[0].sid == "roles/storage.legacyBucketReader"
+    assert "projectViewer:acme-prod" in listing.reason
     # A permission only the conditional objectViewer binding grants.
     fresh = evaluate(snap, "user:analyst@acme.example", "storage.folders.get", DATA)
     assert fresh.outcome is Outcome.CONDITIONAL
