@@ -146,7 +146,14 @@ def _member_set(kind: str, value: str) -> set[str]:
 
 
 def deny_principal_matches(pattern: str, members: set[str]) -> bool:
-    """Whether an IAM v2 principal identifier names one of ``members``."""
+    """Whether an IAM v2 principal identifier names one of ``members``.
+
+    Examples:
+        >>> deny_principal_matches("principal://goog/subject/a@x.example", {"user:a@x.example"})
+        True
+        >>> deny_principal_matches("principalSet://goog/group/g@x.example", {"user:a@x.example"})
+        False
+    """
     if pattern == "principalSet://goog/public:all":
         return True
     for member in members:
@@ -164,7 +171,14 @@ def deny_principal_matches(pattern: str, members: set[str]) -> bool:
 
 
 def v1_permission(v2: str) -> str:
-    """``storage.googleapis.com/objects.get`` → ``storage.objects.get`` (wildcards kept)."""
+    """``storage.googleapis.com/objects.get`` → ``storage.objects.get`` (wildcards kept).
+
+    Examples:
+        >>> v1_permission("storage.googleapis.com/objects.get")
+        'storage.objects.get'
+        >>> v1_permission("secretmanager.googleapis.com/versions.*")
+        'secretmanager.versions.*'
+    """
     host, sep, rest = v2.partition("/")
     if not sep:
         return v2
