@@ -21,17 +21,20 @@ def _logging(node: Node) -> Mapping[str, Any]:
 
 def _aws_trail(node: Node) -> Hit | None:
     log = _logging(node)
-    if "trails" not in log or not isinstance(log["trails"], list):
+    raw = log.get("trails", log.get("cloudtrail"))
+    if not isinstance(raw, list):
         return None
-    trails = [t for t in log["trails"] if isinstance(t, Mapping)]
-    good = [t for t in trails if t.get("multi_region") is True and t.get("is_logging") is True]
-    if good:
+    trails = [t for t in raw if isinstance(t, Mapping)]
+    multi = [t for t in trails if t.get("multi_region") is True]
+    if any(_trail_logging(t) is True for t in multi):
         return None
+    if any(_trail_logging(t) is None for t in multi):
+        return None  # a multi-region trail whose status was not read: unknown, not absent
     summary = [
         {
             "name": t.get("name"),
             "multi_region": t.get("multi_region"),
-            "is_logging": t.get("is_logging"),
+            "is_logging": _trail_logging(t),
         }
         for t in trails
     ]
@@ -39,6 +42,10 @@ def _aws_trail(node: Node) -> Hit | None:
         "no CloudTrail trail" if not trails else "no multi-region CloudTrail trail that is logging"
     )
     return Hit(node.id, {"trails": summary}, title=title)
+
+
+def _trail_logging(trail: Mapping[str, Any]) -> Any:
+    return trail.get("is_logging", trail.get("logging"))
 
 
 def _gcp_data_access(ix: Index, node: Node) -> Hit | None:

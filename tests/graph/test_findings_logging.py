@@ -84,3 +84,16 @@ def test_threat_detection() -> None:
     found = hits(snap(nodes), "threat-detection-off")
     assert set(found) == {"gd-part", "gd-off", "/subscriptions/free"}
     assert found["gd-part"].evidence["guardduty_off"] == ["eu-west-1"]
+
+
+def test_cloudtrail_as_the_aws_collector_writes_it() -> None:
+    def trail(multi: bool, logging: bool | None) -> dict[str, Any]:
+        return {"name": "t", "arn": "arn:t", "multi_region": multi, "logging": logging}
+
+    nodes = [
+        acct("none", "aws", logging={"cloudtrail": []}),
+        acct("stopped", "aws", logging={"cloudtrail": [trail(True, False), trail(False, True)]}),
+        acct("on", "aws", logging={"cloudtrail": [trail(True, True)]}),
+        acct("status-unread", "aws", logging={"cloudtrail": [trail(True, None)]}),
+    ]
+    assert set(hits(snap(nodes), "no-audit-logging")) == {"none", "stopped"}
