@@ -37,6 +37,6 @@ def test_demo_shows_the_chosen_findings_with_evidence() -> None:
 
 def test_demo_graph_carries_findings_on_nodes() -> None:
     G = build_graph(load_demo())
-    web = next(n for n, d in G.nodes(data=True) if d["name"] == "web-1")
+    web = next(n for n, d in G.nodes(data=True) if d["name"] == "web-1" and d["provider"] == "aws")
     assert "imds-v1" in {f.rule for f in G.nodes[web]["findings"]}
     assert all(isinstance(d["findings"], list) for _, d in G.nodes(data=True))
