@@ -471,7 +471,14 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
                 callers[p.id] = p
             if name.isdigit() or name.endswith(":root"):
                 account = name if name.isdigit() else name.split("::", 1)[1].split(":", 1)[0]
-                callers.update({p.id: p for p in may_assume if p.account == account})
+                callers.update(
+                    {
+                        p.id: p
+                        for p in may_assume
+                        if p.account == account
+                        and (p.unknown or may_on(p, "sts:assumerole", role.id))
+                    }
+                )
         for pid in sorted(callers):
             if pid == role.id:
                 continue
@@ -500,6 +507,21 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
                     "evidence": evidence([result], result.allowed.maybe),
                 },
             )
+
+
+def may_on(p: Principal, action: str, resource: str) -> bool:
+    """Cheap necessary condition: an identity Allow of ``p`` names ``action`` with a Resource
+    whose literal prefix is compatible with ``resource`` (or NotResource)."""
+    for s in p.identity:
+        if not (s.allow and action_matches(s.action_key, action)):
+            continue
+        if s.resources is None:
+            return True
+        for pattern in s.resources:
+            lit = literal_prefix(pattern)
+            if resource.startswith(lit) or lit.startswith(resource):
+                return True
+    return False
 
 
 def _may(p: Principal, action: str) -> bool:

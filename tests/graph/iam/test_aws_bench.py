@@ -100,8 +100,9 @@ def _statement(rng: random.Random, teams: int) -> dict[str, Any]:
     }
 
 
-def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
-    """N principals, 2N managed policies, 10N data resources, N/20 groups."""
+def synthetic_snapshot(principals: int, *, resources: int | None = None, seed: int = 7) -> Snapshot:
+    """N principals, 2N managed policies, ``resources`` data resources (default 10N), N/20
+    groups (teams of about 20 principals)."""
     rng = random.Random(seed)
     teams = max(principals // 20, 1)
     part = Partial()
@@ -187,7 +188,7 @@ def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
             }
         ],
     }
-    for i in range(10 * principals):
+    for i in range(resources if resources is not None else 10 * principals):
         team = f"team{rng.randrange(teams)}"
         kind = rng.choice(["bucket"] * 5 + ["key", "secret", "database", "disk", "function"])
         if kind == "bucket":
@@ -228,11 +229,11 @@ def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
     return merge_parts([part], provider="aws", scope={"account": A}, collected_at="t")
 
 
-def measure(principals: int) -> dict[str, Any]:
+def measure(principals: int, resources: int = 10_000) -> dict[str, Any]:
     from blastscope.graph.iam import aws
     from blastscope.graph.iam.aws_index import build_index
 
-    snap = synthetic_snapshot(principals)
+    snap = synthetic_snapshot(principals, resources=resources)
     aws.index_for(snap)  # warm the action catalogue (loaded once per process)
     start, cpu = time.perf_counter(), time.process_time()
     build_index(snap)
