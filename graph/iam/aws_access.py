@@ -104,7 +104,7 @@ class AccessMemo:
         if policy is not None:
             doc = policy.doc_id
             sig.append((policy.error is not None, policy.required, self._doc_key(doc)))
-        if resource_dependent:
+        if resource_dependent or (policy is not None and policy.error):
             sig.append(node_id)
         key = tuple(sig)
         template = self._results.get(key, _MISSING)
