@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_estate import ACCOUNT, REGION
+from botocore.awsrequest import AWSResponse
 from conftest import FAST, Injector, aws_error, inject, only, provider
 from moto.core import set_initial_no_auth_action_count
 
@@ -255,3 +256,14 @@ def test_bad_region_names_are_input_errors_before_credentials(regions: tuple[str
 
     with pytest.raises(InputError, match="--regions"):
         AwsProvider(session_factory=no_session).collect(Scope(regions=regions))
+
+
+def test_a_looping_pagination_token_ends_in_a_warning(moto: None) -> None:
+    boto3.client("kms", region_name=REGION).create_key()
+    s = session()
+    page = {"SecretList": [], "NextToken": "same-token-again"}
+    ok = AWSResponse("https://secretsmanager", 200, {}, None)
+    s.events.register("before-call.secrets-manager.ListSecrets", lambda **_k: (ok, page))
+    snap = provider(s, services=only("secretsmanager", "kms")).collect(Scope())
+    assert [(w.service, w.error) for w in snap.warnings] == [("secretsmanager", "PaginationError")]
+    assert "key" in kinds(snap)
