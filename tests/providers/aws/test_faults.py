@@ -267,3 +267,38 @@ def test_a_looping_pagination_token_ends_in_a_warning(moto: None) -> None:
     snap = provider(s, services=only("secretsmanager", "kms")).collect(Scope())
     assert [(w.service, w.error) for w in snap.warnings] == [("secretsmanager", "PaginationError")]
     assert "key" in kinds(snap)
+
+
+def test_saved_connection_assumes_its_role(
+    moto: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from blastscope.providers.credentials import add_connection
+
+    monkeypatch.setenv("BLASTSCOPE_CONFIG_DIR", str(tmp_path))
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="auditor", AssumeRolePolicyDocument=json.dumps(trust))
+    add_connection("aws", "prod-audit", {"role_arn": role["Role"]["Arn"], "region": "eu-west-1"})
+    session = default_session(Scope(connection="prod-audit"))
+    assert session.region_name == "eu-west-1"
+    assert session.get_credentials().access_key != "testing"  # temporary role credentials
+    snap = AwsProvider(session_factory=default_session, services=only("iam")).collect(
+        Scope(connection="prod-audit")
+    )
+    assert "assumed-role/auditor" in snap.scope["principal"]
+    assert snap.scope["regions"] == ["eu-west-1"]
+
+
+def test_unknown_connection_is_input_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("BLASTSCOPE_CONFIG_DIR", str(tmp_path))
+    with pytest.raises(InputError, match="no saved connection"):
+        default_session(Scope(connection="nope"))
