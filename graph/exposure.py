@@ -255,7 +255,8 @@ def exposure_edges(snapshot: Snapshot) -> list[Edge]:
             edge = _instance_exposure(idx, node, cache)
             if edge:
                 out.append(edge)
-    out.extend(network_reach_edges(idx))
+    exposed = frozenset(e.dst for e in out if e.props.get("via") == "public_ip")
+    out.extend(network_reach_edges(idx, exposed))
     return out
 
 

@@ -28,7 +28,7 @@ def test_exposed_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(out)
     assert [r["id"] for r in rows] == [WEB, JUMP]
     assert rows[0]["name"] == "web-1" and rows[0]["ports"] == [[22, 22], [443, 443]]
-    assert rows[0]["blast_radius"] == {"data": 8, "identities": 4}
+    assert rows[0]["blast_radius"] == {"data": 8, "identities": 3}
 
 
 def test_exposed_table(capsys: pytest.CaptureFixture[str]) -> None:

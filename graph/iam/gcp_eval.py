@@ -135,38 +135,73 @@ def effective_grants(
 ) -> dict[str, dict[str, Grant]]:
     """For every principal node: which of ``wanted`` it holds on ``resource``, and how.
 
-    Cost is the size of the bindings on the resource's chain, not of the whole estate.
+    Each policy holder's contribution is computed once per ``wanted`` set and shared by every
+    resource below it; a resource with no policy of its own reuses its parent's result, so
+    an estate costs about its number of bindings plus its number of edges.
     """
     chain = idx.chain(resource)
-    raw: dict[str, dict[str, list[tuple[bool, StatementRef]]]] = {}
-    for holder in chain:
-        for b in idx.bindings.get(holder, []):
-            perms = idx.role_permissions(b.role)
-            if not perms:
-                continue
-            hit = wanted & perms
-            if not hit:
-                continue
-            for principal in _principals(idx, b.members):
-                slot = raw.setdefault(principal, {})
-                for perm in hit:
-                    slot.setdefault(perm, []).append((b.condition is not None, _ref(b)))
+    relevant = tuple(h for h in chain if h in idx.bindings or h in idx.denies)
+    key = (relevant, wanted)
+    cached = idx.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    contributions = [_holder_grants(idx, h, wanted) for h in relevant]
+    contributions = [c for c in contributions if c]
+    if len(contributions) == 1:
+        merged = contributions[0]  # the common case: one policy grants; nothing to merge
+    else:
+        merged = {}
+        for contribution in contributions:
+            for principal, perms in contribution.items():
+                slot = merged.setdefault(principal, {})
+                for perm, hits in perms.items():
+                    slot.setdefault(perm, []).extend(hits)
     out: dict[str, dict[str, Grant]] = {}
-    has_denies = any(idx.denies.get(h) for h in chain)
-    for principal, perms in raw.items():
+    has_denies = any(idx.denies.get(h) for h in relevant)
+    for principal, perms in merged.items():
         members = idx.members_for(principal) if has_denies else set()
         result: dict[str, Grant] = {}
         for perm, hits in perms.items():
-            conditional = all(c for c, _ in hits)
+            conditional = True
+            for c, _ in hits:
+                if not c:
+                    conditional = False
+                    break
             if has_denies:
-                deny, maybe = denied(idx, chain, members, perm)
+                deny, maybe = denied(idx, list(relevant), members, perm)
                 if deny is not None:
                     continue
                 conditional = conditional or bool(maybe)
             result[perm] = Grant(conditional, tuple(r for _, r in hits))
         if result:
             out[principal] = result
+    idx.cache[key] = out
     return out
+
+
+def _holder_grants(
+    idx: GcpIndex, holder: str, wanted: frozenset[str]
+) -> dict[str, dict[str, list[tuple[bool, StatementRef]]]]:
+    """What one policy's bindings grant, per principal and permission (cached)."""
+    key = ("holder", holder, wanted)
+    cached = idx.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    raw: dict[str, dict[str, list[tuple[bool, StatementRef]]]] = {}
+    for b in idx.bindings.get(holder, []):
+        perms = idx.role_permissions(b.role)
+        if not perms:
+            continue
+        hit = wanted & perms
+        if not hit:
+            continue
+        entry = (b.condition is not None, _ref(b))
+        for principal in _principals(idx, b.members):
+            slot = raw.setdefault(principal, {})
+            for perm in hit:
+                slot.setdefault(perm, []).append(entry)
+    idx.cache[key] = raw
+    return raw
 
 
 def _principals(idx: GcpIndex, members: Iterable[str]) -> set[str]:

@@ -64,6 +64,8 @@ class GcpIndex:
     """Project id → project node id."""
     runs_as: dict[str, list[str]] = field(default_factory=dict)
     """Instance id → identities it runs as (structural edges)."""
+    cache: dict[Any, Any] = field(default_factory=dict)
+    """Memo of per-holder and per-chain grants (see ``gcp_eval.effective_grants``)."""
 
     def chain(self, resource: str) -> list[str]:
         """Policy holders from the resource up to the organization, nearest first."""

@@ -31,7 +31,7 @@ from blastscope.providers.base import (
 from blastscope.providers.gcp import compute, iam, kms, network, resourcemanager, secretmanager, sql
 from blastscope.providers.gcp import storage as gcs
 from blastscope.providers.gcp.names import project_id
-from blastscope.providers.gcp.session import SCOPES, GcpSession, is_fatal, to_warning
+from blastscope.providers.gcp.session import SCOPES, TIMEOUT, GcpSession, is_fatal, to_warning
 
 Collect = Callable[[GcpSession, dict[str, Any]], Partial]
 
@@ -102,8 +102,11 @@ class GcpProvider:
 
     name = "gcp"
 
-    def __init__(self, credentials: CredentialFactory = default_credentials) -> None:
+    def __init__(
+        self, credentials: CredentialFactory = default_credentials, *, timeout: float = TIMEOUT
+    ) -> None:
         self._credentials = credentials
+        self._timeout = timeout
 
     def collect(
         self,
@@ -115,8 +118,10 @@ class GcpProvider:
         if scope.endpoint and not scope.endpoint.startswith(("https://", "http://")):
             raise InputError(f"--endpoint {scope.endpoint!r}: give a URL such as https://host:443")
         creds, default_project = self._credentials(scope)
-        session = GcpSession(creds, endpoint=scope.endpoint)
-        projects, warnings = discover_projects(session, scope.project or None, default_project)
+        session = GcpSession(creds, endpoint=scope.endpoint, timeout=self._timeout)
+        # A saved connection names its project; ADC alone means every visible project.
+        wanted = scope.project or (default_project if scope.connection else None)
+        projects, warnings = discover_projects(session, wanted, default_project)
         tasks = [
             Task(service, p["projectId"], partial(fn, session, p))
             for p in projects
@@ -137,7 +142,11 @@ class GcpProvider:
             merge_parts(
                 parts,
                 provider="gcp",
-                scope={"projects": [p["projectId"] for p in projects], "endpoint": scope.endpoint},
+                scope={
+                    "account": ",".join(p["projectId"] for p in projects),
+                    "projects": [p["projectId"] for p in projects],
+                    "endpoint": scope.endpoint,
+                },
                 partial=first.partial or result.partial,
             )
         )

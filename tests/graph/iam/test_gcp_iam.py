@@ -4,21 +4,17 @@ REST responses, with real predefined role permission lists) and on literal snaps
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakes.gcp_estate import offline_snapshot
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
-
-from gcp_estate import offline_snapshot  # noqa: E402
-
-from blastscope.graph.build import build_graph  # noqa: E402
-from blastscope.graph.errors import InputError  # noqa: E402
-from blastscope.graph.iam import Outcome, evaluator_for  # noqa: E402
-from blastscope.graph.iam.gcp import evaluate, permission_edges, who_can  # noqa: E402
-from blastscope.graph.model import Node, NodeKind, Partial, merge_parts  # noqa: E402
+from blastscope.graph.build import build_graph
+from blastscope.graph.errors import InputError
+from blastscope.graph.iam import Outcome, evaluator_for
+from blastscope.graph.iam.gcp import evaluate, permission_edges, who_can
+from blastscope.graph.model import Node, NodeKind, Partial, merge_parts
 
 ROLES = Path(__file__).resolve().parents[2] / "data" / "gcp" / "iam" / "roles"
 CRM = "//cloudresourcemanager.googleapis.com"
