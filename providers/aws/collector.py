@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from blastscope.graph.errors import CloudError, InputError
 from blastscope.graph.model import Partial, Snapshot, Warning, merge_parts
 from blastscope.providers.aws.common import Ctx
-from blastscope.providers.aws.errors import classify, error_code, is_fatal, one_line
+from blastscope.providers.aws.errors import classify, error_code, is_fatal, kind_of, one_line
 from blastscope.providers.aws.link import link
 from blastscope.providers.aws.session import Clients, ClientSettings
 from blastscope.providers.base import (
@@ -204,24 +204,45 @@ def validate_regions(scope: Scope) -> None:
 def resolve_regions(
     scope: Scope, clients: Clients, home: str, warnings: list[Warning]
 ) -> tuple[str, ...]:
-    """The regions to read: the scope's list, ``all`` enabled ones, or the home region."""
+    """The regions to read: the scope's list, ``all`` enabled ones, or the home region.
+
+    A named region the account has not enabled (an opt-in region) answers every call with
+    AuthFailure, which would read as bad credentials: it is left out with a warning instead.
+    """
+    explicit = bool(scope.regions) and tuple(r.lower() for r in scope.regions or ()) != ("all",)
     if not scope.regions:
         return (home,)
-    if tuple(r.lower() for r in scope.regions) != ("all",):
+    if explicit:
         validate_regions(scope)
-        return tuple(dict.fromkeys(scope.regions))
     try:
         answer = clients.client("ec2", home).describe_regions()
     except (ClientError, BotoCoreError) as exc:
         if is_fatal(exc):
             raise CloudError(f"AWS rejected the credentials: {error_code(exc)}") from exc
+        fallback = tuple(dict.fromkeys(scope.regions)) if explicit else (home,)
         warnings.append(
             Warning(
                 "ec2",
                 home,
-                error_code(exc),
-                f"cannot list regions, read {home} only: {one_line(exc)}",
+                kind_of(exc),
+                f"cannot list enabled regions, reading {', '.join(fallback)}: {one_line(exc)}",
             )
         )
-        return (home,)
-    return tuple(sorted(r["RegionName"] for r in answer.get("Regions", [])))
+        return fallback
+    enabled = sorted(r["RegionName"] for r in answer.get("Regions", []))
+    if not explicit:
+        return tuple(enabled)
+    chosen = []
+    for region in dict.fromkeys(scope.regions or ()):
+        if region in enabled:
+            chosen.append(region)
+        else:
+            warnings.append(
+                Warning(
+                    "ec2",
+                    region,
+                    "RegionDisabled",
+                    f"{region} is not enabled for this account (or does not exist); skipped",
+                )
+            )
+    return tuple(chosen)

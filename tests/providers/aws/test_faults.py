@@ -302,3 +302,16 @@ def test_unknown_connection_is_input_error(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("BLASTSCOPE_CONFIG_DIR", str(tmp_path))
     with pytest.raises(InputError, match="no saved connection"):
         default_session(Scope(connection="nope"))
+
+
+def test_a_region_the_account_has_not_enabled_is_skipped_with_a_warning(moto: None) -> None:
+    s = session()
+    enabled = {"Regions": [{"RegionName": "us-east-1"}, {"RegionName": "eu-west-1"}]}
+    ok = AWSResponse("https://ec2", 200, {}, None)
+    s.events.register("before-call.ec2.DescribeRegions", lambda **_k: (ok, enabled))
+    snap = provider(s, services=only("ec2-network")).collect(
+        Scope(regions=("eu-west-1", "ap-east-1"))
+    )
+    assert snap.scope["regions"] == ["eu-west-1"]
+    assert [(w.region, w.error) for w in snap.warnings] == [("ap-east-1", "RegionDisabled")]
+    assert {n.region for n in snap.nodes if n.kind == "network"} == {"eu-west-1"}
