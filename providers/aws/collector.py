@@ -124,10 +124,11 @@ class AwsProvider:
         warnings: list[Warning] = []
         regions = resolve_regions(scope, clients, home, warnings)
         tasks: list[Task] = []
+        failed: set[str] = set()
         for service in self.services if self.services is not None else SERVICES:
             for region in regions if service.per_region else ("global",):
                 ctx = Ctx(account=account, region=region, partition=partition)
-                tasks.append(Task(service.name, region, _runner(service, clients, ctx)))
+                tasks.append(Task(service.name, region, _runner(service, clients, ctx, failed)))
         result = run_tasks(
             tasks,
             classify=classify,
@@ -136,7 +137,7 @@ class AwsProvider:
             cancel=cancel,
         )
         parts = [*result.parts, Partial(warnings=warnings)]
-        parts.append(link(parts))
+        parts.append(link(parts, failed=frozenset(failed)))
         snapshot = merge_parts(
             parts,
             provider="aws",
@@ -150,7 +151,9 @@ class AwsProvider:
         return snapshot
 
 
-def _runner(service: Service, clients: Clients, ctx: Ctx) -> Callable[[], Partial]:
+def _runner(
+    service: Service, clients: Clients, ctx: Ctx, failed: set[str]
+) -> Callable[[], Partial]:
     def run() -> Partial:
         try:
             return service.run(clients, ctx)
@@ -160,6 +163,7 @@ def _runner(service: Service, clients: Clients, ctx: Ctx) -> Callable[[], Partia
                     f"AWS rejected the credentials ({error_code(exc)}) while reading "
                     f"{service.name} in {ctx.region}"
                 ) from exc
+            failed.add(service.name)  # the link step marks what this service describes
             raise
 
     return run

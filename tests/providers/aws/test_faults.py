@@ -315,3 +315,14 @@ def test_a_region_the_account_has_not_enabled_is_skipped_with_a_warning(moto: No
     assert snap.scope["regions"] == ["eu-west-1"]
     assert [(w.region, w.error) for w in snap.warnings] == [("ap-east-1", "RegionDisabled")]
     assert {n.region for n in snap.nodes if n.kind == "network"} == {"eu-west-1"}
+
+
+def test_users_credentials_unreadable_are_unknown_not_absent(moto: None) -> None:
+    boto3.client("iam", region_name=REGION).create_user(UserName="bob")
+    s = session()
+    inject(s, "iam.ListUsers", Injector(aws_error(403, "AccessDenied", protocol="query")))
+    snap = provider(s, services=only("iam", "iam-credentials")).collect(Scope())
+    bob = snap.node_index()[f"arn:aws:iam::{ACCOUNT}:user/bob"]
+    assert [(w.service, w.error) for w in snap.warnings] == [("iam-credentials", "AccessDenied")]
+    assert bob.props["unknown"] == ["access_keys", "console", "mfa"]
+    assert bob.props["mfa"] is None and bob.props["access_keys"] is None
