@@ -50,13 +50,21 @@ def _convenience_members(idx: GcpIndex, member: str) -> list[str]:
     ]
 
 
-def binding_matches(idx: GcpIndex, binding: Binding, members: set[str]) -> bool:
+def binding_matches(idx: GcpIndex, binding: Binding, members: set[str]) -> str | None:
+    """The binding member that names the principal (None when none does)."""
     for m in binding.members:
         if m in members:
-            return True
+            return m
         if m.split(":", 1)[0] in CONVENIENCE and members & set(_convenience_members(idx, m)):
-            return True
-    return False
+            return m
+    return None
+
+
+def _as_text(member: str) -> str:
+    kind, _, project = member.partition(":")
+    if kind in CONVENIENCE:
+        return f"{member} (holders of {CONVENIENCE[kind]} on {project})"
+    return member
 
 
 def denied(
@@ -93,25 +101,37 @@ def decide(idx: GcpIndex, members: set[str], permission: str, resource: str) -> 
         )
     allows: list[StatementRef] = []
     conditional: list[StatementRef] = []
+    matched: dict[StatementRef, str] = {}
     missing_roles: set[str] = set()
     for holder in chain:
         for b in idx.bindings.get(holder, []):
             perms = idx.role_permissions(b.role)
             if perms is None:
-                if binding_matches(idx, b, members):
+                if binding_matches(idx, b, members) is not None:
                     missing_roles.add(b.role)
                 continue
-            if permission in perms and binding_matches(idx, b, members):
-                (conditional if b.condition else allows).append(_ref(b))
+            if permission not in perms:
+                continue
+            member = binding_matches(idx, b, members)
+            if member is not None:
+                ref = _ref(b)
+                matched[ref] = member
+                (conditional if b.condition else allows).append(ref)
     unread = [h for h in chain if h in idx.unknown_policy]
     gaps = ""
     if unread:
         gaps += f"; the policy of {', '.join(_short(h) for h in unread)} could not be read"
     if missing_roles:
         gaps += f"; role definitions not collected: {', '.join(sorted(missing_roles))}"
+    no_deny = [h for h in chain if h in idx.unknown_deny]
+    if no_deny:
+        gaps += f"; deny policies of {', '.join(_short(h) for h in no_deny)} could not be read"
     if allows:
         ref = allows[0]
-        text = f"granted by {ref.sid} in the policy of {_short(ref.document)}"
+        text = (
+            f"granted by {ref.sid} to {_as_text(matched[ref])} in the policy of "
+            f"{_short(ref.document)}"
+        )
         if conditional_denies:
             return Decision(
                 Outcome.CONDITIONAL,
@@ -124,8 +144,8 @@ def decide(idx: GcpIndex, members: set[str], permission: str, resource: str) -> 
         return Decision(
             Outcome.CONDITIONAL,
             (*conditional, *conditional_denies),
-            f"granted by {ref.sid} in the policy of {_short(ref.document)} only under its "
-            "IAM condition" + gaps,
+            f"granted by {ref.sid} to {_as_text(matched[ref])} in the policy of "
+            f"{_short(ref.document)} only under its IAM condition" + gaps,
         )
     return Decision(Outcome.IMPLICIT_DENY, (), "no binding grants it" + gaps)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from blastscope.graph.errors import CloudError, InputError
 from blastscope.graph.model import (
@@ -134,8 +135,8 @@ class GcpProvider:
             documents: dict[str, Any] = {}
             for part in first.parts:
                 documents.update(part.documents)
-            wanted = sorted(iam.referenced_roles(documents) - documents.keys())
-            role_tasks = [Task("iam-roles", "global", partial(_role, session, r)) for r in wanted]
+            roles = sorted(iam.referenced_roles(documents) - documents.keys())
+            role_tasks = [Task("iam-roles", "global", partial(_role, session, r)) for r in roles]
             result = run_tasks(role_tasks, classify=_classify, progress=progress, cancel=cancel)
             parts.extend(result.parts)
         snapshot = finish(
@@ -145,7 +146,7 @@ class GcpProvider:
                 scope={
                     "account": ",".join(p["projectId"] for p in projects),
                     "projects": [p["projectId"] for p in projects],
-                    "endpoint": scope.endpoint,
+                    "endpoint": _without_userinfo(scope.endpoint),
                 },
                 partial=first.partial or result.partial,
             )
@@ -156,6 +157,16 @@ class GcpProvider:
         if first.cancelled or result.cancelled:
             raise CollectionAborted("collection cancelled", snapshot)
         return snapshot
+
+
+def _without_userinfo(url: str | None) -> str | None:
+    """An endpoint as recorded in the snapshot: never with ``user:password@`` in it."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _role(session: GcpSession, name: str) -> Partial:
@@ -198,6 +209,12 @@ def discover_projects(
         fallback = wanted or default_project
         if not fallback:
             raise CloudError(f"cannot list projects: {w.message}; give --project") from exc
+        if not wanted:  # listing failed; the credential's own project may still be readable
+            try:
+                return [resourcemanager.get_project(session, fallback)], [w]
+            except Exception as again:  # noqa: BLE001
+                if is_fatal(again):
+                    raise CloudError(f"GCP credentials rejected: {_first_line(again)}") from again
         # The project's own metadata is unreadable; its resources may still be readable.
         return [{"projectId": fallback, "name": f"projects/{fallback}"}], [w]
 

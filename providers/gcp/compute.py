@@ -49,7 +49,7 @@ def get_compute_data(session: GcpSession, project: str) -> dict[str, list[dict[s
 def get_project_metadata(session: GcpSession, project: str) -> dict[str, Any]:
     """Project-wide metadata: every instance of the project reads it from its metadata server."""
     client = session.compute("ProjectsClient")
-    info = session.retry(lambda: client.get(project=project, timeout=session.timeout))
+    info = session.retry(lambda: client.get(project=project, timeout=session.timeout, retry=None))
     return to_dict(info).get("commonInstanceMetadata") or {}
 
 
@@ -57,7 +57,9 @@ def get_snapshot_policy(session: GcpSession, project: str, name: str) -> dict[st
     client = session.compute("SnapshotsClient")
     return to_dict(
         session.retry(
-            lambda: client.get_iam_policy(project=project, resource=name, timeout=session.timeout)
+            lambda: client.get_iam_policy(
+                project=project, resource=name, timeout=session.timeout, retry=None
+            )
         )
     )
 
@@ -126,8 +128,13 @@ def scope_note(scopes: list[str]) -> tuple[bool, str]:
     )
 
 
-def transform_instance(project: str, inst: dict[str, Any]) -> Partial:
-    """One instance (REST shape) → instance node, its edges and embedded-secret findings."""
+def transform_instance(
+    project: str, inst: dict[str, Any], images: dict[str, str] | None = None
+) -> Partial:
+    """One instance (REST shape) → instance node, its edges and embedded-secret findings.
+
+    ``images`` maps disk ids to their source image, to name the boot image.
+    """
     part = Partial()
     node_id = compute_id(inst["selfLink"])
     name = inst.get("name", node_id)
@@ -193,7 +200,10 @@ def transform_instance(project: str, inst: dict[str, Any]) -> Partial:
             )
         )
         part.edges.append(Edge(node_id, secret_id, EdgeKind.CONTAINS))
+    image = None
     for disk in inst.get("disks") or []:
+        if disk.get("boot") and disk.get("source"):
+            image = (images or {}).get(compute_id(disk["source"]))
         if disk.get("source"):
             part.edges.append(
                 Edge(
@@ -220,7 +230,7 @@ def transform_instance(project: str, inst: dict[str, Any]) -> Partial:
         "os_login": _flag(meta.get("enable-oslogin")),
         "block_project_ssh_keys": _flag(meta.get("block-project-ssh-keys")),
         "user_data_findings": findings,
-        "image": None,
+        "image": image,
         "platform": None,
     }
     part.nodes.append(Node(node_id, NodeKind.INSTANCE, name, PROVIDER, zone, props))
@@ -244,8 +254,13 @@ def transform_compute_data(
     snapshot policy was read (each snapshot's ``public`` is then unknown).
     """
     part = Partial()
+    images = {
+        compute_id(d["selfLink"]): short(d["sourceImage"])
+        for d in data["disks"]
+        if d.get("sourceImage")
+    }
     for inst in data["instances"]:
-        part.extend(transform_instance(project, inst))
+        part.extend(transform_instance(project, inst, images))
     if project_metadata is not None:
         ids = [compute_id(i["selfLink"]) for i in data["instances"]]
         part.extend(transform_project_metadata(project, project_metadata, ids))

@@ -61,7 +61,9 @@ def aggregated(session: GcpSession, client: Any, field: str, project: str) -> li
 
     def read() -> list[dict[str, Any]]:
         items = []
-        pager = client.aggregated_list(request={"project": project}, timeout=session.timeout)
+        pager = client.aggregated_list(
+            request={"project": project}, timeout=session.timeout, retry=None
+        )
         for page in guarded_pages(pager, lambda p: p.next_page_token):
             for _scope, scoped in page.items.items():
                 items.extend(to_dict(m) for m in getattr(scoped, field))
@@ -74,7 +76,7 @@ def listed(session: GcpSession, client: Any, project: str) -> list[dict[str, Any
     """Every item of a (global) list call, every page."""
 
     def read() -> list[dict[str, Any]]:
-        pager = client.list(project=project, timeout=session.timeout)
+        pager = client.list(project=project, timeout=session.timeout, retry=None)
         pages = guarded_pages(pager, lambda p: p.next_page_token)
         return [to_dict(m) for page in pages for m in page.items]
 

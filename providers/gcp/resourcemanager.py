@@ -32,7 +32,9 @@ def get_project(session: GcpSession, project: str) -> dict[str, Any]:
     client = session.resourcemanager("ProjectsClient")
     return _to_dict(
         session.retry(
-            lambda: client.get_project(name=f"projects/{project}", timeout=session.timeout)
+            lambda: client.get_project(
+                name=f"projects/{project}", timeout=session.timeout, retry=None
+            )
         )
     )
 
@@ -42,7 +44,7 @@ def search_projects(session: GcpSession) -> list[dict[str, Any]]:
     client = session.resourcemanager("ProjectsClient")
 
     def read() -> list[Any]:
-        pager = client.search_projects(query="state:ACTIVE", timeout=session.timeout)
+        pager = client.search_projects(query="state:ACTIVE", timeout=session.timeout, retry=None)
         return [
             p for page in guarded_pages(pager, lambda p: p.next_page_token) for p in page.projects
         ]
@@ -55,11 +57,13 @@ def get_container(session: GcpSession, name: str) -> dict[str, Any]:
     if name.startswith("folders/"):
         client = session.resourcemanager("FoldersClient")
         return _to_dict(
-            session.retry(lambda: client.get_folder(name=name, timeout=session.timeout))
+            session.retry(lambda: client.get_folder(name=name, timeout=session.timeout, retry=None))
         )
     client = session.resourcemanager("OrganizationsClient")
     return _to_dict(
-        session.retry(lambda: client.get_organization(name=name, timeout=session.timeout))
+        session.retry(
+            lambda: client.get_organization(name=name, timeout=session.timeout, retry=None)
+        )
     )
 
 
@@ -71,7 +75,9 @@ def get_iam_policy(session: GcpSession, name: str) -> dict[str, Any]:
     )
     request = {"resource": name, "options": {"requested_policy_version": 3}}
     return MessageToDict(
-        session.retry(lambda: client.get_iam_policy(request=request, timeout=session.timeout))
+        session.retry(
+            lambda: client.get_iam_policy(request=request, timeout=session.timeout, retry=None)
+        )
     )
 
 

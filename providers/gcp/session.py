@@ -29,7 +29,9 @@ TIMEOUT = 30.0
 MAX_ATTEMPTS = 5
 RETRY_BASE = 0.2
 RETRY_CAP = 5.0
-"""Throttling is retried with exponential backoff and full jitter, at most MAX_ATTEMPTS times."""
+"""Throttling is retried with exponential backoff and full jitter, at most MAX_ATTEMPTS times.
+SDK calls are made with ``retry=None`` so that this is the only retry policy: the SDKs' own
+(storage retries a 429 for up to two minutes) would multiply with it."""
 
 T = TypeVar("T")
 

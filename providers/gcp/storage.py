@@ -29,7 +29,9 @@ def get_buckets(session: GcpSession, project: str) -> list[dict[str, Any]]:
     client = session.storage(project)
 
     def read() -> list[dict[str, Any]]:
-        found = client.list_buckets(project=project, projection="full", timeout=session.timeout)
+        found = client.list_buckets(
+            project=project, projection="full", timeout=session.timeout, retry=None
+        )
         pages = guarded_pages(found, lambda _page: found.next_page_token)
         return [b._properties for page in pages for b in page]
 
@@ -39,7 +41,9 @@ def get_buckets(session: GcpSession, project: str) -> list[dict[str, Any]]:
 def get_bucket_policy(session: GcpSession, project: str, name: str) -> dict[str, Any]:
     bucket = session.storage(project).bucket(name)
     policy = session.retry(
-        lambda: bucket.get_iam_policy(requested_policy_version=3, timeout=session.timeout)
+        lambda: bucket.get_iam_policy(
+            requested_policy_version=3, timeout=session.timeout, retry=None
+        )
     )
     return dict(policy.to_api_repr())
 

@@ -85,6 +85,7 @@ def test_condition_makes_access_conditional_and_deny_wins(snap):
     listing = evaluate(snap, analyst, "storage.objects.list", DATA)
     assert listing.outcome is Outcome.ALLOW
     assert listing.statements[0].sid == "roles/storage.legacyBucketReader"
+    assert "projectViewer:acme-prod" in listing.reason
     # A permission only the conditional objectViewer binding grants.
     fresh = evaluate(snap, "user:analyst@acme.example", "storage.folders.get", DATA)
     assert fresh.outcome is Outcome.CONDITIONAL
@@ -176,3 +177,15 @@ def test_bad_questions_are_input_errors(snap):
         evaluate(snap, WEB_SA, "storage.objects.get", "//storage.googleapis.com/nope")
     with pytest.raises(InputError):
         evaluate(snap, "nobody", "storage.objects.get", DATA)
+
+
+def test_unread_deny_policies_are_named_in_the_reason():
+    base = offline_snapshot()
+    nodes = []
+    for n in base.nodes:
+        if n.id == f"{CRM}/folders/456789":
+            n = replace(n, props={**n.props, "deny_policies": None, "unknown": ["deny_policies"]})
+        nodes.append(n)
+    d = evaluate(replace(base, nodes=tuple(nodes)), WEB_SA, "storage.objects.get", DATA)
+    assert d.outcome is Outcome.ALLOW
+    assert "deny policies of folders/456789 could not be read" in d.reason

@@ -53,6 +53,7 @@ def test_instance_props_edges_and_secrets_never_stored(collected):
     assert web["public_ips"] == ["34.123.45.67"]
     assert web["network_tags"] == ["http-server", "ssh"]
     assert web["oauth_scopes"] == ["cloud-platform"]
+    assert web["image"] == "debian-12-bookworm-v20240110" and web["state"] == "running"
     assert {f["type"] for f in web["user_data_findings"]} >= {"AWS Access Key"}
     edges = {(e.src, e.kind, e.dst): e for e in snap.edges}
     runs = edges[(WEB, EdgeKind.RUNS_AS, WEB_SA)]
@@ -122,3 +123,12 @@ def test_429_is_retried_then_succeeds(fake, gcp_env):
     assert WEB in snap.node_index()
     tries = [r for r in fake.requests if r.path.endswith("/aggregated/instances")]
     assert len(tries) >= 3
+
+
+def test_persistent_throttling_gives_up_bounded_as_a_warning(fake, gcp_env):
+    fake.fail("/v1/projects/acme-prod/instances", 429, times=100, message="Quota exceeded")
+    snap = _collect(fake)
+    assert ("cloudsql", "Throttling") in {(w.service, w.error) for w in snap.warnings}
+    tries = [r for r in fake.requests if r.path == "/v1/projects/acme-prod/instances"]
+    assert len(tries) == 5  # bounded
+    assert any(n.kind == NodeKind.INSTANCE for n in snap.nodes)

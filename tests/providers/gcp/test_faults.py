@@ -81,6 +81,7 @@ def test_hanging_api_times_out_as_a_warning(fake, gcp_env):
     assert ("cloudsql", "Timeout") in warned
     assert not any(n.kind == "database" for n in snap.nodes)
     assert any(n.kind == "instance" for n in snap.nodes)
+    assert any(n.props.get("level") == "organization" for n in snap.nodes)  # ancestry still read
 
 
 def test_looping_page_token_stops_with_a_warning(fake, gcp_env, tmp_path):
@@ -142,3 +143,12 @@ def test_collection_aborted_carries_what_was_read(fake, gcp_env):
     with pytest.raises(CollectionAborted) as info:
         GcpProvider().collect(Scope(project="acme-prod", endpoint=fake.url))
     assert isinstance(info.value, CloudError) and info.value.snapshot.partial
+
+
+def test_unlistable_projects_fall_back_to_the_credentials_project(fake, gcp_env):
+    fake.fail("/v3/projects:search", 403, times=5, message="resourcemanager.projects.list denied")
+    snap = GcpProvider().collect(Scope(endpoint=fake.url))
+    assert snap.scope["projects"] == ["acme-prod"]  # the key file's project_id
+    assert ("resourcemanager", "PermissionDenied") in {(w.service, w.error) for w in snap.warnings}
+    assert any(n.kind == "instance" for n in snap.nodes)
+    assert any(n.props.get("level") == "organization" for n in snap.nodes)  # ancestry still read
