@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +26,7 @@ from botocore.awsrequest import AWSResponse
 from conftest import only, provider, set_aws_env
 from moto import mock_aws
 
+import blastscope.providers.aws as aws_package
 from blastscope.graph.model import Snapshot, load_snapshot, save_snapshot
 from blastscope.providers.base import Scope
 
@@ -55,6 +57,9 @@ def collected() -> Iterator[Collected]:
             session.events.register("before-call", record)
             snap = provider(session).collect(Scope())
     yield Collected(estate, snap, calls)
+
+
+PERMISSIONS = Path(aws_package.__file__).parent / "PERMISSIONS.md"
 
 
 def arn(kind: str, native: str) -> str:
@@ -212,6 +217,16 @@ def test_collector_calls_only_read_operations(collected: Collected) -> None:
     assert ("sts", "GetCallerIdentity") in calls
     bad = {op for op in calls if not READ.match(op[1]) or op in FORBIDDEN}
     assert bad == set(), f"non-read operations called: {sorted(bad)}"
+    # Every operation is documented with its permission in providers/aws/PERMISSIONS.md.
+    doc = PERMISSIONS.read_text()
+    rows = [line.split("|") for line in doc.splitlines() if line.startswith("| `")]
+    names = {row[1].split("`")[1]: row[2] for row in rows}
+    undocumented = {
+        (service, op)
+        for service, op in calls
+        if not re.search(rf"\b{op}\b", names.get(service, ""))
+    }
+    assert undocumented == set()
     # Everything the snapshot needs is read by these services:
     services = {service for service, _ in calls}
     assert services >= {"iam", "ec2", "s3", "kms", "secretsmanager", "rds", "lambda", "elbv2"}
