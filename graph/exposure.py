@@ -210,16 +210,16 @@ def _lb_edges(idx: NetIndex, lb: Node) -> list[Edge]:
         f"{describe_ports(props['ports'], props['protocols'])}"
     )
     edges = [Edge(INTERNET_ID, lb.id, EdgeKind.EXPOSES, props)]
-    refs = frozenset(f"firewall:{f}" for f in lb_fws)
+    refs = frozenset(f"firewall:{f.lower()}" for f in lb_fws)
     open_ports = {p for a, b in props["ports"] for p in (a, b)}
     for fwd in idx.out.get((lb.id, str(EdgeKind.FORWARDS_TO)), ()):
-        target = idx.nodes.get(fwd.dst)
+        target = idx.get(fwd.dst)
         if target is None:
             continue
         port = fwd.props.get("port")
         span = (int(port), int(port)) if isinstance(port, int) else None
         sources: list[Net] = [ALL_V4, ALL_V6]
-        net = idx.nodes.get(idx.network_of(target.id) or "")
+        net = idx.get(idx.network_of(target.id) or "")
         raw_cidrs = (net.props.get("cidrs") or ()) if net else ()
         vpc = [n for n in (parse_net(c) for c in raw_cidrs) if n]
         t_filter = idx.firewall_filter(target)
