@@ -20,6 +20,7 @@ from blastscope.graph.findings_base import (
     is_wildcard_principal,
     known,
     statements,
+    strings,
 )
 
 SECRET_MAX_AGE_DAYS = 365
@@ -57,12 +58,12 @@ def _public_buckets(ix: Index) -> Iterator[Hit]:
                     )
         iam = ix.document(f"{bucket.id}#iam")
         for binding in as_list(iam.get("bindings") if iam else None):
-            if isinstance(binding, dict) and PUBLIC_MEMBERS & set(as_list(binding.get("members"))):
+            if isinstance(binding, dict) and PUBLIC_MEMBERS & strings(binding.get("members")):
                 reasons.append(
                     {
                         "reason": "iam",
                         "role": binding.get("role"),
-                        "members": sorted(PUBLIC_MEMBERS & set(binding["members"])),
+                        "members": sorted(PUBLIC_MEMBERS & strings(binding["members"])),
                     }
                 )
         if reasons:

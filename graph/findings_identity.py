@@ -18,6 +18,7 @@ from blastscope.graph.findings_base import (
     as_list,
     is_wildcard_principal,
     statements,
+    strings,
 )
 from blastscope.graph.model import Node
 
@@ -128,7 +129,7 @@ def _aws_wildcard(ix: Index, node: Node, doc_id: Any, *, trust: bool) -> Hit | N
                 {
                     "document": doc_id,
                     "statement": stmt.get("Sid", i),
-                    "conditions": sorted(stmt.get("Condition") or {}),
+                    "conditions": _condition_keys(stmt.get("Condition")),
                 }
             )
     if not grants:
@@ -143,6 +144,13 @@ def _aws_wildcard(ix: Index, node: Node, doc_id: Any, *, trust: bool) -> Hit | N
     return Hit(node.id, {"grants": grants, "conditional": not unconditional}, severity, title)
 
 
+def _condition_keys(condition: Any) -> list[str]:
+    """The condition operators of a statement (a malformed Condition still counts as one)."""
+    if isinstance(condition, dict):
+        return sorted(map(str, condition))
+    return ["<malformed>"] if condition else []
+
+
 def _gcp_public_members(ix: Index) -> Iterator[Hit]:
     for doc_id, doc in ix.documents.items():
         if not doc_id.endswith("#iam") or not isinstance(doc, dict):
@@ -154,13 +162,13 @@ def _gcp_public_members(ix: Index) -> Iterator[Hit]:
             {
                 "document": doc_id,
                 "role": b.get("role"),
-                "members": sorted(set(b["members"]) & PUBLIC_MEMBERS),
+                "members": sorted(strings(b["members"]) & PUBLIC_MEMBERS),
                 "condition": bool(b.get("condition")),
             }
             for b in as_list(doc.get("bindings"))
             if isinstance(b, dict)
             and isinstance(b.get("members"), list)
-            and PUBLIC_MEMBERS & set(b["members"])
+            and PUBLIC_MEMBERS & strings(b["members"])
         ]
         if grants:
             severity = Severity.CRITICAL if resource.kind == "account" else Severity.HIGH

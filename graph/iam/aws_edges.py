@@ -19,8 +19,8 @@ from typing import Any
 from blastscope.graph.iam.aws_actions import actions_for_type, canonical, level_of, resource_type
 from blastscope.graph.iam.aws_conditions import RequestContext
 from blastscope.graph.iam.aws_eval import Hit, Result, evaluate_actions
-from blastscope.graph.iam.aws_index import AwsIndex, Principal
-from blastscope.graph.iam.aws_match import literal_prefix
+from blastscope.graph.iam.aws_index import AwsIndex, Principal, ResourcePolicy
+from blastscope.graph.iam.aws_match import NO, literal_prefix
 from blastscope.graph.iam.aws_policy import (
     Prepared,
     Statement,
@@ -30,7 +30,6 @@ from blastscope.graph.iam.aws_policy import (
     match_prepared,
     mentions_resource,
     prepare,
-    resource_match,
 )
 from blastscope.graph.model import Edge, EdgeKind, Node
 
@@ -166,9 +165,18 @@ class _Template:
     level: str | None
     conditional: bool
     conditional_actions: list[str] | None
-    evidence: tuple[dict[str, Any], ...]
+    evidence: list[dict[str, Any]]
+    needs_doc: bool
+    """Some evidence comes from the resource's own policy (its id is filled per edge)."""
     grants: tuple[tuple[int | None, str | None, str | None], ...]
     unknown: str | None
+    shown: str
+    """The first actions, for the reason sentence."""
+    by: str | None
+    """The end of the reason sentence, when it does not name the resource's own policy."""
+
+
+_MISSING = object()
 
 
 class AccessMemo:
@@ -185,48 +193,67 @@ class AccessMemo:
         self._results: dict[tuple[Any, ...], _Template | None] = {}
         self._per_principal: dict[str, tuple[tuple[Statement, ...], RequestContext, bool]] = {}
         self._doc_keys: dict[str, str] = {}
+        self._nodes: dict[str, tuple[str, str]] = {}
+        self._rp_cache: dict[tuple[str, str], tuple[tuple[Statement, Prepared], ...]] = {}
         self._relevant_cache: dict[
-            tuple[str, frozenset[str]], tuple[tuple[Statement, Prepared], ...]
+            tuple[str, frozenset[str]],
+            tuple[tuple[Statement, Prepared, tuple[str, ...] | None], ...],
         ] = {}
 
     def edge(
         self, p: Principal, node: Node, targets: list[tuple[Target, frozenset[str]]]
     ) -> Edge | None:
+        pid, node_id = p.id, node.id
         specific, ctx, resource_dependent = self._principal(p)
-        service = node.id.split(":", 3)[2]
+        service, rtype = self._nodes.get(node_id) or self._node_info(node)
         policy = self.ix.resource_policy(node, service)
-        sig: list[Any] = [str(node.kind), service, _rtype(node)]
+        sig: list[Any] = [pid, rtype]
+        rp_prepared = self._prepared_policy(pid, policy, ctx) if policy is not None else ()
         for target, universe in targets:
-            relevant = self._relevant(p.id, specific, universe, ctx)
-            sig.append(tuple(match_prepared(s, pre, target) for s, pre in relevant))
-            if policy is not None:
-                sig.append(tuple(resource_match(s, target, ctx) for s in policy.statements))
+            relevant = self._relevant_cache.get((pid, universe))
+            if relevant is None:
+                relevant = self._relevant(pid, specific, universe, ctx)
+            if relevant:
+                values = []
+                for st, pre, quick in relevant:
+                    if quick is not None and not node_id.startswith(quick):
+                        values.append(NO)
+                    else:
+                        values.append(match_prepared(st, pre, target))
+                sig.append(tuple(values))
+            else:
+                sig.append(())
+            if rp_prepared:
+                sig.append(tuple(match_prepared(st, pre, target) for st, pre in rp_prepared))
+        doc = None
         if policy is not None:
-            sig.append((policy.error is not None, policy.required, self._doc_key(policy.doc_id)))
-        if resource_dependent or _mentions_resource_vars(specific):
-            sig.append(node.id)
-        key = (p.id, *sig)
-        if key not in self._results:
-            self._results[key] = _template(
-                self.ix, p, node, targets, policy.doc_id if policy else None
-            )
-        template = self._results[key]
+            doc = policy.doc_id
+            sig.append((policy.error is not None, policy.required, self._doc_key(doc)))
+        if resource_dependent:
+            sig.append(node_id)
+        key = tuple(sig)
+        template = self._results.get(key, _MISSING)
+        if template is _MISSING:
+            template = _template(self.ix, p, node, targets, doc)
+            self._results[key] = template
         if template is None:
             return None
-        doc = policy.doc_id if policy else None
         props: dict[str, Any] = {
             "actions": template.actions,
             "level": template.level,
             "conditional": template.conditional,
-            "reason": _reason_text(p, node, template, doc),
-            "evidence": [
+            "reason": f"{p.name} may {template.shown} on {node.name or node_id}: allowed by "
+            + (template.by if template.by is not None else _by(template, doc)),
+            "evidence": template.evidence
+            if not template.needs_doc
+            else [
                 e if e["document"] is not None else {**e, "document": doc}
                 for e in template.evidence
             ],
         }
         if template.conditional_actions:
             props["conditional_actions"] = template.conditional_actions
-        return Edge(p.id, node.id, EdgeKind.CAN_ACCESS, props)
+        return Edge(pid, node_id, EdgeKind.CAN_ACCESS, props)
 
     def _relevant(
         self,
@@ -234,15 +261,36 @@ class AccessMemo:
         specific: tuple[Statement, ...],
         universe: frozenset[str],
         ctx: RequestContext,
-    ) -> tuple[tuple[Statement, Prepared], ...]:
-        """The statements that name at least one action of ``universe``, prepared."""
+    ) -> tuple[tuple[Statement, Prepared, tuple[str, ...] | None], ...]:
+        """The statements that name at least one action of ``universe``, prepared, with the
+        literal ARN prefixes a node id must start with to be matched at all."""
         key = (pid, universe)
         found = self._relevant_cache.get(key)
         if found is None:
             found = tuple(
-                (s, prepare(s, ctx)) for s in specific if action_set(s.action_key, universe)
+                (s, pre, _quick(s, pre))
+                for s in specific
+                if action_set(s.action_key, universe)
+                for pre in (prepare(s, ctx),)
             )
             self._relevant_cache[key] = found
+        return found
+
+    def _node_info(self, node: Node) -> tuple[str, str]:
+        found = self._nodes.get(node.id)
+        if found is None:
+            found = (node.id.split(":", 3)[2], f"{node.kind}/{_rtype(node)}")
+            self._nodes[node.id] = found
+        return found
+
+    def _prepared_policy(
+        self, pid: str, policy: ResourcePolicy, ctx: RequestContext
+    ) -> tuple[tuple[Statement, Prepared], ...]:
+        key = (pid, policy.doc_id or "")
+        found = self._rp_cache.get(key)
+        if found is None:
+            found = tuple((s, prepare(s, ctx)) for s in policy.statements)
+            self._rp_cache[key] = found
         return found
 
     def _principal(self, p: Principal) -> tuple[tuple[Statement, ...], RequestContext, bool]:
@@ -254,7 +302,9 @@ class AccessMemo:
                 *(s for level in p.scp_levels for s in level),
             ]
             specific = tuple(s for s in every if not s.resource_free)
-            dependent = any(mentions_resource(s.condition) for s in every)
+            dependent = any(mentions_resource(s.condition) for s in every) or (
+                _mentions_resource_vars(specific)
+            )
             cached = (specific, self.ix.context(p, None, ""), dependent)
             self._per_principal[p.id] = cached
         return cached
@@ -263,9 +313,33 @@ class AccessMemo:
         if doc_id is None:
             return ""
         if doc_id not in self._doc_keys:
+            # Resources are compared by their match values in the signature; the rest of
+            # the document (effects, actions, principals, conditions) by content.
             raw = self.ix.snapshot.documents.get(doc_id)
+            items = raw.get("Statement") if isinstance(raw, dict) else None
+            if isinstance(items, list):
+                raw = [
+                    {k: v for k, v in st.items() if k not in ("Resource", "NotResource")}
+                    if isinstance(st, dict)
+                    else st
+                    for st in items
+                ]
             self._doc_keys[doc_id] = json.dumps(raw, sort_keys=True, default=str)
         return self._doc_keys[doc_id]
+
+
+def _quick(s: Statement, prepared: Prepared) -> tuple[str, ...] | None:
+    """Prefixes that a node id must start with for a Resource statement to match it (S3
+    object patterns cut at the bucket), or None (NotResource: no shortcut)."""
+    if s.resources is None:
+        return None
+    out = []
+    for pattern, _exact in prepared:
+        prefix = literal_prefix(pattern)
+        if prefix.startswith("arn:aws:s3:::"):
+            prefix = prefix.split("/", 1)[0]
+        out.append(prefix)
+    return tuple(out)
 
 
 def _rtype(node: Node) -> str:
@@ -311,31 +385,35 @@ def _template(
                 grants.append(
                     (h.ref.index, h.ref.sid, None if h.ref.document == doc else h.ref.document)
                 )
-    ev = tuple(
-        e if e["document"] != doc else {**e, "document": None} for e in evidence(results, maybe)
-    )
-    return _Template(
-        actions=list(_names(maybe)),
+    ev = [e if e["document"] != doc else {**e, "document": None} for e in evidence(results, maybe)]
+    actions = list(_names(maybe))
+    shown = ", ".join(actions[:3]) + (f" (+{len(actions) - 3} more)" if len(actions) > 3 else "")
+    t = _Template(
+        actions=actions,
         level=level_of(yes or maybe),
         conditional=not yes,
         conditional_actions=list(_names(frozenset(maybe - yes))) if yes and maybe - yes else None,
         evidence=ev,
+        needs_doc=any(e["document"] is None for e in ev),
         grants=tuple(dict.fromkeys(grants)),
         unknown=next((u for r in results for u in r.unknown), None),
+        shown=shown,
+        by=None,
     )
+    if not any(document is None for _, _, document in t.grants):
+        object.__setattr__(t, "by", _by(t, None))
+    return t
 
 
-def _reason_text(p: Principal, node: Node, t: _Template, doc: str | None) -> str:
-    actions = t.actions
-    shown = ", ".join(actions[:3]) + (f" (+{len(actions) - 3} more)" if len(actions) > 3 else "")
+def _by(t: _Template, doc: str | None) -> str:
+    """ "statement 0 of X, ... [only if a condition holds] [(unknown: ...)]"."""
     parts = []
     for index, sid, document in t.grants:
         label = f' "{sid}"' if sid else ""
         parts.append(f"statement {index}{label} of {document or doc}")
-    by = ", ".join(parts) or "its policies"
     tail = " only if a condition holds" if t.conditional else ""
     tail += f" (unknown: {t.unknown})" if t.unknown else ""
-    return f"{p.name} may {shown} on {node.name or node.id}: allowed by {by}{tail}"
+    return (", ".join(parts) or "its policies") + tail
 
 
 @lru_cache(maxsize=4096)
@@ -382,8 +460,10 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
             continue
         names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
         callers: dict[str, Principal] = {}
-        if ALL in names or policy.error:
+        if ALL in names:
             callers.update(ix.principals)
+        if policy.error:  # unknown trust: whoever may call sts:AssumeRole, conditionally
+            callers.update({p.id: p for p in may_assume})
         for name in names:
             if name in ix.principals:
                 callers[name] = ix.principals[name]

@@ -166,9 +166,15 @@ def evaluate_actions(
             ix, principal, rpolicy, target, ctx, universe, hits
         )
         if rpolicy.error:
+            # Unknown policy: it may deny anything; a key / trust policy may delegate to the
+            # account (so the caller's own policies decide, conditionally); another
+            # resource policy may grant directly.
             unknown.append(rpolicy.error)
             r_deny = TriSet(r_deny.yes, universe)
-            direct = TriSet(direct.yes, universe)
+            if rpolicy.required:
+                account = TriSet(account.yes, universe)
+            else:
+                direct = TriSet(direct.yes, universe)
         deny = deny | r_deny
         via_resource = direct | (role & boundary)
         if rpolicy.required:

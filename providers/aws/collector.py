@@ -112,6 +112,7 @@ class AwsProvider:
         """
         from blastscope.providers.aws import SERVICES
 
+        validate_regions(scope)
         session = self.session_factory(scope)
         home = session.region_name or DEFAULT_REGION
         clients = Clients(
@@ -188,6 +189,18 @@ def whoami(session: boto3.session.Session, clients: Clients) -> dict[str, Any]:
     return answer
 
 
+def validate_regions(scope: Scope) -> None:
+    """Bad region names are bad input (exit 2), found before any credential is tried."""
+    regions = tuple(scope.regions or ())
+    if tuple(r.lower() for r in regions) == ("all",):
+        return
+    for region in regions:
+        if region.lower() == "all":
+            raise InputError("--regions: 'all' cannot be combined with region names")
+        if not REGION_RE.match(region):
+            raise InputError(f"--regions: {region!r} is not an AWS region name")
+
+
 def resolve_regions(
     scope: Scope, clients: Clients, home: str, warnings: list[Warning]
 ) -> tuple[str, ...]:
@@ -195,9 +208,7 @@ def resolve_regions(
     if not scope.regions:
         return (home,)
     if tuple(r.lower() for r in scope.regions) != ("all",):
-        for region in scope.regions:
-            if not REGION_RE.match(region):
-                raise InputError(f"--regions: {region!r} is not an AWS region name")
+        validate_regions(scope)
         return tuple(dict.fromkeys(scope.regions))
     try:
         answer = clients.client("ec2", home).describe_regions()

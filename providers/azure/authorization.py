@@ -17,6 +17,7 @@ from blastscope.providers.azure.common import (
     node,
     principal_node_id,
     props,
+    rest,
     rest_list,
 )
 from blastscope.providers.azure.errors import attempt
@@ -45,6 +46,24 @@ def get_authorization(
         region,
         "role assignments",
     )
+    # Custom roles defined at a management group are not always listed at the subscription:
+    # read each definition an assignment names but the listing lacked.
+    listed = {str(d.get("name") or "").lower() for d in definitions}
+    wanted = {
+        str(props(a).get("roleDefinitionId") or "")
+        for a in assignments or []
+        if str(props(a).get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower() not in listed
+    }
+    for role_id in sorted(w for w in wanted if w):
+        found = attempt(
+            lambda role_id=role_id: rest(auth.role_definitions.get_by_id(role_id)),
+            warnings,
+            SERVICE,
+            region,
+            f"role definition {role_id.rsplit('/', 1)[-1]}",
+        )
+        if found:
+            definitions.append(found)
     denies = attempt(
         lambda: rest_list(auth.deny_assignments.list()),
         warnings,

@@ -114,6 +114,8 @@ def _resource(snapshot: Snapshot, text: str, nodes: dict[str, Node]) -> tuple[st
     """(resource id, provider): a node, or an ARN not collected as a node (an S3 object)."""
     if text.startswith("arn:") and text not in nodes:
         return text, "aws"
+    if text == "*":  # every resource: who holds the action unrestricted
+        return text, snapshot.provider if snapshot.provider in ("azure", "gcp") else "aws"
     rid = resolve(snapshot, text)
     provider = nodes[rid].provider
     if provider == "demo":

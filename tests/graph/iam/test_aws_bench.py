@@ -28,40 +28,46 @@ R = "us-east-1"
 def _statement(rng: random.Random, teams: int) -> dict[str, Any]:
     team = f"team{rng.randrange(teams)}"
     roll = rng.random()
-    if roll < 0.01:
+    if roll < 0.005:
         return {"Effect": "Allow", "Action": "*", "Resource": "*"}
-    if roll < 0.25:
+    if roll < 0.30:
         return {
             "Effect": "Allow",
             "Action": ["s3:Get*", "s3:List*"],
             "Resource": [f"arn:aws:s3:::{team}-*", f"arn:aws:s3:::{team}-*/*"],
         }
-    if roll < 0.40:
+    if roll < 0.45:
         return {
             "Effect": "Allow",
             "Action": "s3:*",
             "Resource": f"arn:aws:s3:::{team}-*/${{aws:username}}/*",
         }
-    if roll < 0.50:
+    if roll < 0.47:
         return {
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
         }
-    if roll < 0.60:
+    if roll < 0.50:
+        return {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt"],
+            "Resource": f"arn:aws:kms:{R}:{A}:key/{team}-*",
+        }
+    if roll < 0.62:
         return {
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",
             "Resource": f"arn:aws:secretsmanager:{R}:{A}:secret:{team}-*",
         }
-    if roll < 0.70:
+    if roll < 0.72:
         return {
             "Effect": "Allow",
             "Action": ["rds:Describe*", "rds:ModifyDBInstance"],
             "Resource": f"arn:aws:rds:{R}:{A}:db:{team}-*",
             "Condition": {"StringEquals": {"aws:PrincipalTag/team": team}},
         }
-    if roll < 0.78:
+    if roll < 0.75:
         return {
             "Effect": "Allow",
             "Action": ["ec2:Describe*", "ec2:CreateSnapshot", "ec2:AttachVolume"],
@@ -73,9 +79,9 @@ def _statement(rng: random.Random, teams: int) -> dict[str, Any]:
             "Action": ["lambda:InvokeFunction", "lambda:UpdateFunctionCode"],
             "Resource": f"arn:aws:lambda:{R}:{A}:function:{team}-*",
         }
-    if roll < 0.88:
+    if roll < 0.86:
         return {"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}
-    if roll < 0.92:
+    if roll < 0.91:
         return {
             "Effect": "Allow",
             "Action": "sts:AssumeRole",
@@ -203,7 +209,7 @@ def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
                 }
             node = Node(arn, NodeKind.BUCKET, f"{team}-b{i}", "aws", R, props)
         elif kind == "key":
-            arn = f"arn:aws:kms:{R}:{A}:key/k{i}"
+            arn = f"arn:aws:kms:{R}:{A}:key/{team}-k{i}"
             part.documents[f"{arn}#policy"] = key_policy
             node = Node(arn, NodeKind.KEY, f"k{i}", "aws", R, {"policy": f"{arn}#policy"})
         elif kind == "secret":
@@ -213,7 +219,7 @@ def synthetic_snapshot(principals: int, *, seed: int = 7) -> Snapshot:
             arn = f"arn:aws:rds:{R}:{A}:db:{team}-d{i}"
             node = Node(arn, NodeKind.DATABASE, f"{team}-d{i}", "aws", R, {"engine": "postgres"})
         elif kind == "disk":
-            arn = f"arn:aws:ec2:{R}:{A}:volume/vol-{i}"
+            arn = f"arn:aws:ec2:{R}:{A}:volume/vol-{team}-{i}"
             node = Node(arn, NodeKind.DISK, f"vol-{i}", "aws", R, {"encrypted": True})
         else:
             arn = f"arn:aws:lambda:{R}:{A}:function:{team}-f{i}"

@@ -196,6 +196,7 @@ def test_deny_assignment_beats_owner_except_excluded_principals() -> None:
     )
     alice = evaluate(snap, ALICE, "Microsoft.Compute/virtualMachines/delete", VM)
     assert alice.outcome == Outcome.EXPLICIT_DENY and alice.statements[0].document == deny_id
+    assert (alice.statements[0].index, alice.statements[0].effect) == (0, "deny")
     assert evaluate(snap, ALICE, "Microsoft.Compute/virtualMachines/write", VM).allowed
     assert evaluate(snap, BOB, "Microsoft.Compute/virtualMachines/delete", VM).allowed
     assert evaluate(snap, CAROL, BLOB_READ, ACCOUNT).outcome == Outcome.EXPLICIT_DENY
