@@ -86,7 +86,7 @@ def _sources(idx: NetIndex) -> tuple[dict[str, _Source], dict[str, _NetworkMembe
         network = idx.network_of(node.id)
         if network is None:
             continue
-        refs = {f"firewall:{fw}" for fw in idx.firewalls(node.id, "instance")}
+        refs = {f"firewall:{fw.lower()}" for fw in idx.firewalls(node.id, "instance")}
         refs.update(f"ntag:{t}" for t in node.props.get("network_tags") or ())
         refs.update(f"sa:{s}" for s in node.props.get("service_accounts") or ())
         refs.add("tag:virtualnetwork")

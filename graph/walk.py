@@ -111,7 +111,9 @@ def _gated(kind: Any, arrived: Hop | None, is_source: bool) -> bool:
         return False
     if arrived is None:
         return True
-    return not (arrived.kind == "can_escalate" or arrived.props.get("level") in ("write", "admin"))
+    if arrived.kind in ("can_escalate", "exposes"):  # an open function URL runs the code
+        return False
+    return arrived.props.get("level") not in ("write", "admin")
 
 
 def next_hops(

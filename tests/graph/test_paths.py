@@ -201,3 +201,19 @@ def test_function_reached_with_write_leads_to_its_role() -> None:
     assert {r.id for r in blast_radius(G, "i").reached} == {"f"}
     G.add_edge("r", "f", kind="can_access", props={"level": "write"})
     assert {r.id for r in blast_radius(G, "i").reached} == {"f", "s"}
+
+
+def test_from_the_internet_an_open_function_url_leads_to_its_role() -> None:
+    G = nx.MultiDiGraph()
+    for n, k in [("internet", "internet"), ("f", "function"), ("fr", "role"), ("s", "secret")]:
+        G.add_node(n, kind=k, name=n, props={})
+    G.add_edge("internet", "f", kind="exposes", props={"via": "function_url"})
+    G.add_edge("f", "fr", kind="runs_as", props={})
+    G.add_edge("fr", "s", kind="can_access", props={"level": "read"})
+    radius = blast_radius(G, "internet")
+    assert [h.kind for h in next(r for r in radius.reached if r.id == "s").path.hops] == [
+        "exposes",
+        "runs_as",
+        "can_access",
+    ]
+    assert exposed_summaries(G)[0].data_count == 1
