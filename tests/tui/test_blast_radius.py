@@ -80,9 +80,9 @@ async def test_tree_filters_and_hop_panel(estate: Snapshot, fx) -> None:
         await pilot.pause()
         tree.move_cursor(target.children[-1])
         await pilot.pause()
-        detail = str(screen.query_one("#hop-detail", Static).render())
-        assert "statement ReadPii" in detail
-        assert fx.WEB_INLINE in detail  # the evidence it cites
+        explained = dict(screen.explained)
+        assert "statement ReadPii" in explained["why"]
+        assert explained["evidence"] == f"{fx.WEB_INLINE} statement 1"  # the deciding statement
         picture = str(screen.query_one(PathPicture).render())
         assert "internet" in picture and "web-role" in picture and "acme-customer-pii" in picture
         assert isinstance(tree.cursor_node.data, PathNodeData)

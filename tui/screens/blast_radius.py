@@ -10,6 +10,8 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -51,6 +53,8 @@ class BlastRadiusScreen(Screen[None]):
         self.radius: Any = None
         self._radius_cache: dict[Filters, Any] = {}
         self._picked: tuple[Any, int | None] | None = None
+        self.explained: list[tuple[str, str]] = []
+        """The side panel's (label, text) lines for the selected hop."""
         exposures = graph.get_edge_data("internet", source) or {}
         self.exposure: dict[str, Any] | None = next(
             (dict(d.get("props") or {}) for d in exposures.values() if d.get("kind") == "exposes"),
@@ -194,11 +198,16 @@ class BlastRadiusScreen(Screen[None]):
             hop = path.hops[message.hop]
             src = (self._node_name(hop.src), str(G.nodes[hop.src].get("kind")))
             dst = (self._node_name(hop.dst), str(G.nodes[hop.dst].get("kind")))
-            detail.append(f"Hop {message.hop + 1} of {path.length}\n", style="bold")
-            for label, text in hop_explanation(str(hop.kind), hop.props, src, dst):
-                detail.append(f"{label:>9} ", style="bold")
-                detail.append(f"{text}\n")
-        self.query_one("#hop-detail", Static).update(detail)
+            detail.append(f"Hop {message.hop + 1} of {path.length}: {hop.kind}", style="bold")
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(style="bold", no_wrap=True, justify="right")
+            grid.add_column(overflow="fold")
+            self.explained = hop_explanation(str(hop.kind), hop.props, src, dst)
+            for label, text in self.explained:
+                grid.add_row(label, text)
+            self.query_one("#hop-detail", Static).update(Group(detail, grid))
+        if message.hop is None:
+            self.query_one("#hop-detail", Static).update(detail)
         names = {
             n: (self._node_name(n), str(G.nodes[n].get("kind")))
             for n in {path.source, *(h.dst for h in path.hops), "internet"}

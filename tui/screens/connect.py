@@ -28,7 +28,7 @@ from textual.widgets import (
     Static,
 )
 from textual.widgets.option_list import Option
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from blastscope.graph.errors import BlastscopeError
 from blastscope.graph.model import Snapshot, save_snapshot
@@ -69,12 +69,12 @@ class ConnectScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with Vertical(id="choose", classes="panel"):
+            with Vertical(id="choose"):
                 yield Static("Collect from", classes="section-title")
                 yield OptionList(id="choices")
                 yield Input(placeholder="regions (comma-separated, or all)", id="regions")
                 yield Button("Collect (read-only)", id="collect", variant="primary")
-            with Vertical(id="progress-box", classes="panel"):
+            with Vertical(id="progress-box"):
                 yield Static("Progress", classes="section-title")
                 yield ProgressBar(id="bar", show_eta=False)
                 yield Static("Pick a source and press Enter.", id="now", classes="note")
@@ -93,6 +93,12 @@ class ConnectScreen(Screen[None]):
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         notify_worker_error(event)
+        if event.worker.group == "collect" and event.state in (
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self.collecting = False
+            self.query_one("#now", Static).update(f"Collection failed: {event.worker.error}")
 
     @work(thread=True, exit_on_error=False, group="connections", description="listing profiles")
     def list_connections(self) -> None:

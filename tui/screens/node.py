@@ -11,13 +11,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, Tree
+from textual.widgets import Footer, Header, Static, Tree
 
 from blastscope.graph.build import Graph
 from blastscope.graph.model import Snapshot
@@ -57,32 +58,41 @@ class NodeScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static(self._heading(), id="heading")
-                yield DataTable(id="props", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="props-box"):
+                    yield Static(self._props(), id="props")
                 yield Static(self._findings(), id="findings")
             with Vertical(id="right"):
                 yield Static("Neighbours (why each edge exists)", classes="section-title")
-                tree: Tree[tuple[str, Mapping[str, Any]] | None] = Tree(
+                tree: Tree[tuple[str, Mapping[str, Any], str] | None] = Tree(
                     f"{a.get('kind')} {a.get('name')}", id="neighbours"
                 )
                 tree.show_root = False
                 yield tree
+                yield Static("", id="why")
                 yield Static("Policy", classes="section-title")
                 yield PolicyView(id="policy")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#props", DataTable)
-        table.add_columns("Property", "Value")
+        self._fill_neighbours()
+        self.action_next_document()
+        self.query_one("#neighbours", Tree).focus()
+
+    def _props(self) -> Table:
+        """Every prop, values wrapped; a failed read says so rather than looking empty."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
         props = self.attrs.get("props") or {}
         unknown = set(props.get("unknown") or [])
         for key in sorted(props):
             if key == "unknown":
                 continue
-            value = "unknown (not read)" if key in unknown else format_value(props[key], 60)
+            value = "unknown (not read)" if key in unknown else format_value(props[key], 400)
             table.add_row(key, value)
-        self._fill_neighbours()
-        self.action_next_document()
-        self.query_one("#neighbours", Tree).focus()
+        if not props:
+            table.add_row("", "no properties")
+        return table
 
     def _heading(self) -> Text:
         a = self.attrs
@@ -125,9 +135,10 @@ class NodeScreen(Screen[None]):
                 src, dst = (me, name) if arrow == "→" else (name, me)
                 line = Text()
                 line.append(name, style="bold")
-                line.append(f" {G.nodes[other].get('kind')}  ")
-                line.append(edge_reason(kind, props, src, dst), style="italic")
-                branch.add_leaf(line, data=(other, props))
+                line.append(f"  {G.nodes[other].get('kind')}  ")
+                reason = edge_reason(kind, props, src, dst)
+                line.append(reason, style="italic")
+                branch.add_leaf(line, data=(other, props, reason))
             if len(items) > MAX_PER_GROUP:
                 branch.add_leaf(f"… {len(items) - MAX_PER_GROUP} more (use Explore: /)")
         if not groups:
@@ -136,8 +147,11 @@ class NodeScreen(Screen[None]):
     @on(Tree.NodeHighlighted, "#neighbours")
     def _neighbour_highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
         data = event.node.data
+        why = self.query_one("#why", Static)
         if not data:
+            why.update("")
             return
+        why.update(Text(data[2], style="italic"))
         refs = evidence_refs(data[1])
         if refs:
             doc_id, statement = refs[0]

@@ -58,14 +58,12 @@ class OverviewScreen(Screen[None]):
         for kind, count in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])):
             counts.add_row(kind, f"{count:,}")
         exposed = self.query_one("#exposed", DataTable)
-        exposed.add_column("Machine", key="name")
-        exposed.add_column("Kind", key="kind")
+        exposed.add_column("Exposed", key="name")
         exposed.add_column("Ports", key="ports")
         exposed.add_column("Danger", key="danger")
         exposed.add_column("Worst reachable", key="worst")
         exposed.add_column("Data", key="data")
-        exposed.add_column("Identities", key="ids")
-        exposed.add_column("Score", key="score")
+        exposed.add_column("Ids", key="ids")
         self.watch(self.app, "exposures", self._show_exposures)
         self.watch(self.app, "analysis_error", self._show_error)
         exposed.focus()
@@ -91,16 +89,14 @@ class OverviewScreen(Screen[None]):
         table.clear()
         for s in summaries:
             worst = s.worst
-            worst_text = f"{worst.name} ({worst.kind}, {worst.level})" if worst else "-"
+            worst_text = _cut(f"{worst.name} ({worst.kind})", 28) if worst else "-"
             table.add_row(
-                s.name,
-                s.kind,
+                _cut(s.name if s.kind == "instance" else f"{s.name} ({s.kind})", 22),
                 format_ports(s.ports),
                 ", ".join(s.dangerous) or "-",
                 worst_text,
                 str(s.data_count),
                 str(s.identity_count),
-                f"{s.score:g}" if isinstance(s.score, float) else str(s.score),
                 key=s.id,
             )
         note = self.query_one("#exposed-note", Static)
@@ -137,3 +133,8 @@ class OverviewScreen(Screen[None]):
         node_id = self._selected()
         if node_id:
             self.app.open_node(node_id)  # type: ignore[attr-defined]
+
+
+def _cut(text: str, width: int) -> str:
+    """Keep table columns narrow enough that every column stays on screen at 120 columns."""
+    return text if len(text) <= width else text[: width - 1] + "…"

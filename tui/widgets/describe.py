@@ -157,7 +157,7 @@ def scope_line(
     when = parse_time(collected_at)
     stamp = when.strftime("%Y-%m-%d %H:%MZ") if when else collected_at
     parts.append(f"collected {stamp}, {age(collected_at, now)}")
-    if is_stale(collected_at, now):
+    if is_stale(collected_at, now) and provider != "demo":
         parts.append("STALE")
     if partial:
         parts.append("PARTIAL")

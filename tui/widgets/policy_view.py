@@ -120,11 +120,10 @@ class PolicyView(VerticalScroll):
             Syntax(
                 text,
                 "json",
-                theme="monokai" if dark else "default",
+                theme="ansi_dark" if dark else "ansi_light",
                 line_numbers=True,
                 word_wrap=True,
                 highlight_lines=set(lines),
-                background_color="default",
             )
         )
         self.scroll_to(y=max(0, lines.start - 3) if lines else 0, animate=False)
