@@ -18,7 +18,7 @@ from blastscope.graph.iam.aws_actions import canonical, level_of, resource_type
 from blastscope.graph.iam.aws_conditions import RequestContext
 from blastscope.graph.iam.aws_eval import Hit, Result, evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, Principal, ResourcePolicy
-from blastscope.graph.iam.aws_match import NO, literal_prefix
+from blastscope.graph.iam.aws_match import NO, arn_parts, literal_prefix
 from blastscope.graph.iam.aws_policy import (
     Prepared,
     Statement,
@@ -68,7 +68,7 @@ class AccessMemo:
         self._results: dict[tuple[Any, ...], _Template | None] = {}
         self._per_principal: dict[str, tuple[tuple[Statement, ...], RequestContext, bool]] = {}
         self._doc_keys: dict[str, str] = {}
-        self._nodes: dict[str, tuple[str, str]] = {}
+        self._nodes: dict[str, tuple[str, str, str]] = {}
         self._rp_cache: dict[tuple[str, str], tuple[tuple[Statement, Prepared], ...]] = {}
         self._relevant_cache: dict[
             tuple[str, frozenset[str]],
@@ -80,9 +80,11 @@ class AccessMemo:
     ) -> Edge | None:
         pid, node_id = p.id, node.id
         specific, ctx, resource_dependent = self._principal(p)
-        service, rtype = self._nodes.get(node_id) or self._node_info(node)
+        service, rtype, r_account = self._nodes.get(node_id) or self._node_info(node)
         policy = self.ix.resource_policy(node, service)
-        sig: list[Any] = [pid, rtype]
+        # Cross-account requests need the resource's policy too, whatever the statements say.
+        cross = bool(r_account and p.account and r_account != p.account)
+        sig: list[Any] = [pid, rtype, cross]
         rp_prepared = self._prepared_policy(pid, policy, ctx) if policy is not None else ()
         for target, universe in targets:
             relevant = self._relevant_cache.get((pid, universe))
@@ -151,10 +153,14 @@ class AccessMemo:
             self._relevant_cache[key] = found
         return found
 
-    def _node_info(self, node: Node) -> tuple[str, str]:
+    def _node_info(self, node: Node) -> tuple[str, str, str]:
         found = self._nodes.get(node.id)
         if found is None:
-            found = (node.id.split(":", 3)[2], f"{node.kind}/{_rtype(node)}")
+            found = (
+                node.id.split(":", 3)[2],
+                f"{node.kind}/{_rtype(node)}",
+                resource_account(node),
+            )
             self._nodes[node.id] = found
         return found
 
@@ -215,6 +221,15 @@ def _quick(s: Statement, prepared: Prepared) -> tuple[str, ...] | None:
             prefix = prefix.split("/", 1)[0]
         out.append(prefix)
     return tuple(out)
+
+
+def resource_account(node: Node) -> str:
+    """``aws:ResourceAccount`` of a data node, as :meth:`AwsIndex.context` derives it."""
+    parts = arn_parts(node.id)
+    account = parts[3] if parts else ""
+    if parts and parts[1] == "s3":
+        account = str(node.props.get("account") or "")
+    return account
 
 
 def _rtype(node: Node) -> str:

