@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from blastscope.graph.iam.aws_access import resource_account
 from blastscope.graph.iam.aws_actions import canonical
 from blastscope.graph.iam.aws_edges import _may, evidence, may_on
 from blastscope.graph.iam.aws_eval import Result, evaluate_actions
@@ -73,6 +74,9 @@ class Escalation:
         self._service_roles: dict[str, list[Node]] = {}
         self._cache: dict[tuple[Any, ...], Result] = {}
         self._specific: dict[tuple[str, str], tuple[tuple[Statement, Prepared], ...]] = {}
+        self._foreign: dict[tuple[str, str], tuple[str, bool]] = {}
+        self.runners: dict[str, list[tuple[str, str]]] = {}
+        """Compute node kind → (node id, role id) running as a role (see aws_escalation_iam)."""
 
     def roles_trusting(self, service: str) -> list[Node]:
         """Roles whose trust policy lets ``service`` assume them (what PassRole hands over)."""
@@ -91,6 +95,20 @@ class Escalation:
     def acts_as(self, p: Principal) -> set[str]:
         """The principal itself and the roles it can assume."""
         return {p.id, *self.assumable.get(p.id, ())}
+
+    def cross_account_only(self, p: Principal, need: Need) -> bool:
+        """Whether ``need`` targets a node of another account that has no resource policy
+        for the action: only that policy could let ``p`` in, so the answer is no."""
+        node = self.ix.nodes.get(need[1])
+        if node is None or not p.account:
+            return False
+        key = (need[1], need[0].split(":", 1)[0])
+        found = self._foreign.get(key)
+        if found is None:
+            found = (resource_account(node), self.ix.resource_policy(node, key[1]) is not None)
+            self._foreign[key] = found
+        account, has_policy = found
+        return bool(account) and account != p.account and not has_policy
 
     def check(self, p: Principal, need: Need, extra: dict[str, list[str]] | None) -> Result:
         """One action on one resource, shared between resources every statement of ``p``
@@ -112,7 +130,8 @@ class Escalation:
                 )
                 self._specific[(p.id, action)] = specific
             sig = tuple(match_prepared(s, pre, target) for s, pre in specific)
-            key = (p.id, action, service, sig, target.family)
+            cross = node is not None and self.cross_account_only(p, need)
+            key = (p.id, action, service, sig, target.family, cross)
             if any(mentions_resource(s.condition) for s, _ in specific):
                 key += (arn,)  # tags, account or region of this resource decide
         found = self._cache.get(key)
@@ -147,7 +166,7 @@ def _judge(esc: Escalation, p: Principal, name: str, cand: Candidate) -> Edge | 
         value = YES
         results = []
         for need in needs:
-            if not (p.unknown or may_on(p, need[0], need[1])):
+            if esc.cross_account_only(p, need) or not (p.unknown or may_on(p, need[0], need[1])):
                 value = NO
                 break
             extra = _extra(need)

@@ -193,15 +193,21 @@ def add_user_to_group(esc: Escalation, p: Principal) -> Iterator[Candidate]:
 # --- running code as an existing role ----------------------------------------------------
 
 
-def _compute_with_role(esc: Escalation, kind: str) -> Iterator[tuple[str, str]]:
-    """(compute node id, role id) for instances / functions running as a role."""
-    for role, runners in sorted(esc.ix.runs_as.items()):
-        if role not in esc.ix.principals:
-            continue
-        for runner in sorted(runners):
-            node = esc.ix.nodes.get(runner)
-            if node is not None and str(node.kind) == kind:
-                yield runner, role
+def _compute_with_role(esc: Escalation, kind: str) -> list[tuple[str, str]]:
+    """(compute node id, role id) for instances / functions running as a role (listed once
+    per snapshot, not per caller)."""
+    found = esc.runners.get(kind)
+    if found is None:
+        found = []
+        for role, runners in sorted(esc.ix.runs_as.items()):
+            if role not in esc.ix.principals:
+                continue
+            for runner in sorted(runners):
+                node = esc.ix.nodes.get(runner)
+                if node is not None and str(node.kind) == kind:
+                    found.append((runner, role))
+        esc.runners[kind] = found
+    return found
 
 
 @technique("lambda-update-function-code")

@@ -171,12 +171,19 @@ Prepared = tuple[tuple[str, bool], ...]
 def prepare(stmt: Statement, ctx: RequestContext) -> Prepared:
     """Substitute the variables of a statement's resource patterns once for a principal."""
     patterns = stmt.resources if stmt.resources is not None else stmt.not_resources or ()
+    if not any("${" in raw for raw in patterns):
+        return _static(patterns)  # nothing to substitute: the same for every request
     out = []
     for raw in patterns:
         pattern, exact = substitute(raw, ctx.lookup)
         if "\x02" not in pattern:  # a variable absent from the request matches nothing
             out.append((pattern, exact))
     return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _static(patterns: tuple[str, ...]) -> Prepared:
+    return tuple((raw, True) for raw in patterns)
 
 
 def match_prepared(stmt: Statement, prepared: Prepared, target: Target) -> Tri:
