@@ -1,0 +1,72 @@
+"""The shortcuts of the AWS permission edges (candidate pruning, results shared between
+alike resources, cached escalation checks) change nothing: on synthetic multi-account
+estates they give exactly what evaluating every principal × data resource, and every
+escalation need, one by one gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from blastscope.graph.iam import aws_escalation
+from blastscope.graph.iam.aws_access import access_edge
+from blastscope.graph.iam.aws_edges import DataIndex, access_edges, assume_edges
+from blastscope.graph.iam.aws_eval import evaluate_actions
+from blastscope.graph.iam.aws_index import build_index
+from blastscope.graph.iam.aws_policy import Target
+
+
+def _generate():
+    """``bench.synthetic.generate``, loading the repository's ``bench`` package as
+    tests/bench/conftest.py does (the repo root stays off sys.path)."""
+    if "bench" not in sys.modules:
+        root = Path(__file__).resolve().parents[3] / "bench"
+        spec = importlib.util.spec_from_file_location(
+            "bench", root / "__init__.py", submodule_search_locations=[str(root)]
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench"] = module
+        spec.loader.exec_module(module)
+    from bench.synthetic import generate
+
+    return generate
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_can_access_equals_one_by_one_evaluation(seed):
+    ix = build_index(_generate()(1000, seed))
+    fast = {(e.src, e.dst): e.props for e in access_edges(ix)}
+    data = DataIndex(ix)
+    slow = {}
+    for p in ix.principals.values():
+        for nodes in data.by_service.values():
+            for node in nodes:
+                edge = access_edge(ix, p, node, data.targets(node))  # no memo shared
+                if edge is not None:
+                    slow[(edge.src, edge.dst)] = edge.props
+    accounts = {p.account for p in ix.principals.values()}
+    assert len(accounts) > 1 and len(slow) > 1000  # cross-account estates, many edges
+    assert fast.keys() == slow.keys()
+    assert fast == slow
+
+
+def test_can_escalate_equals_uncached_checks(monkeypatch):
+    ix = build_index(_generate()(1000, 1))
+    assume = list(assume_edges(ix))
+    fast = [(e.src, e.dst, e.props) for e in aws_escalation.escalation_edges(ix, assume)]
+
+    def check(self, p, need, extra):
+        action, arn, _service = need
+        target = Target(arn, family=arn.endswith(":"))
+        node = self.ix.nodes.get(arn)
+        return evaluate_actions(self.ix, p, node, target, frozenset({action}), extra=extra)
+
+    monkeypatch.setattr(aws_escalation.Escalation, "check", check)
+    monkeypatch.setattr(aws_escalation.Escalation, "cross_account_only", lambda *_: False)
+    slow = [(e.src, e.dst, e.props) for e in aws_escalation.escalation_edges(ix, assume)]
+    assert len(slow) > 500
+    assert fast == slow
