@@ -75,6 +75,8 @@ class DataIndex:
             self._classes.setdefault(service, []).append(
                 _Class(universe, account, has_policy, sorted(ids))
             )
+        self.unreadable: list[str] = []
+        """Data nodes whose resource policy could not be read (it may grant anyone)."""
         self.named: dict[str, list[str]] = defaultdict(list)
         """Principal ARN (or ``*``) → data nodes whose resource policy names it."""
         for nodes in self.by_service.values():
@@ -82,6 +84,8 @@ class DataIndex:
                 policy = ix.resource_policy(node, node.id.split(":", 3)[2])
                 if policy is None:
                     continue
+                if policy.error:
+                    self.unreadable.append(node.id)
                 names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
                 for name in names:
                     self.named[name].append(node.id)
@@ -92,6 +96,9 @@ class DataIndex:
     def candidates(self, p: Principal) -> set[str]:
         """Ids of data nodes some Allow statement of ``p`` (or a resource policy) might cover."""
         out: set[str] = set(self.named.get(p.id, ())) | set(self.named.get(ALL, ()))
+        out.update(self.unreadable)
+        out.update(self.named.get(p.account, ()))
+        out.update(self.named.get(f"arn:aws:iam::{p.account}:root", ()))
         if p.is_role:
             out.update(self.named.get(f"role-name:{p.account}:{p.id.rsplit('/', 1)[-1]}", ()))
         if p.unknown:
@@ -123,18 +130,17 @@ class DataIndex:
     def _in_classes(self, service: str, prefix: str, s: Statement, p: Principal) -> list[str]:
         """Ids of ``service`` starting with ``prefix`` that ``s`` could grant anything on.
 
-        A class is skipped when the statement names none of its actions, or when its nodes
-        have no resource policy and sit in another account than ``p`` (cross-account access
-        needs the resource's policy): ``p``'s identity policies cannot reach them through
-        ``s``, and every other way in (a resource policy naming ``p``) is a candidate anyway.
+        A class is skipped when its nodes sit in another account than ``p`` (cross-account
+        access needs the resource's policy to name ``p``, its account or everyone — those
+        nodes are candidates through :attr:`named` — or to be unreadable), or when they
+        have no resource policy and the statement names none of their actions.
         """
         out: list[str] = []
         for c in self._classes.get(service, ()):
-            if not c.has_policy:
-                if c.account and p.account and c.account != p.account:
-                    continue
-                if not action_set(s.action_key, c.universe):
-                    continue
+            if c.account and p.account and c.account != p.account:
+                continue
+            if not c.has_policy and not action_set(s.action_key, c.universe):
+                continue
             lo = bisect.bisect_left(c.ids, prefix)
             hi = bisect.bisect_left(c.ids, prefix + "\U0010ffff")
             out.extend(c.ids[lo:hi])
