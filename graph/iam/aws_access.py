@@ -54,6 +54,22 @@ class _Template:
 _MISSING = object()
 
 
+@dataclass(frozen=True, slots=True)
+class _NodeInfo:
+    """A data node's part of an :class:`AccessMemo` signature (see ``_node_info``)."""
+
+    rtype: str
+    account: str
+    policy: ResourcePolicy | None
+    doc_part: tuple[bool, bool, str] | None
+    rp_values: tuple[tuple[int, ...], ...] | None
+    """Per target, how each resource-policy statement matches it (None: per principal)."""
+
+
+def _has_variables(st: Statement) -> bool:
+    return any("${" in r for r in (st.resources or st.not_resources or ()))
+
+
 class AccessMemo:
     """Shares evaluation between resources that every statement treats alike.
 
@@ -68,7 +84,7 @@ class AccessMemo:
         self._results: dict[tuple[Any, ...], _Template | None] = {}
         self._per_principal: dict[str, tuple[tuple[Statement, ...], RequestContext, bool]] = {}
         self._doc_keys: dict[str, str] = {}
-        self._nodes: dict[str, tuple[str, str, str]] = {}
+        self._nodes: dict[str, _NodeInfo] = {}
         self._rp_cache: dict[tuple[str, str], tuple[tuple[Statement, Prepared], ...]] = {}
         self._relevant_cache: dict[
             tuple[str, frozenset[str]],
@@ -79,14 +95,19 @@ class AccessMemo:
         self, p: Principal, node: Node, targets: list[tuple[Target, frozenset[str]]]
     ) -> Edge | None:
         pid, node_id = p.id, node.id
-        specific, ctx, resource_dependent = self._principal(p)
-        service, rtype, r_account = self._nodes.get(node_id) or self._node_info(node)
-        policy = self.ix.resource_policy(node, service)
+        specific, ctx, resource_dependent = self._per_principal.get(pid) or self._principal(p)
+        info = self._nodes.get(node_id) or self._node_info(node, targets)
+        policy = info.policy
         # Cross-account requests need the resource's policy too, whatever the statements say.
-        cross = bool(r_account and p.account and r_account != p.account)
-        sig: list[Any] = [pid, rtype, cross]
-        rp_prepared = self._prepared_policy(pid, policy, ctx) if policy is not None else ()
-        for target, universe in targets:
+        cross = bool(info.account and p.account and info.account != p.account)
+        sig: list[Any] = [pid, info.rtype, cross]
+        rp_values = info.rp_values
+        rp_prepared = (
+            self._prepared_policy(pid, policy, ctx)
+            if policy is not None and rp_values is None
+            else ()
+        )
+        for i, (target, universe) in enumerate(targets):
             relevant = self._relevant_cache.get((pid, universe))
             if relevant is None:
                 relevant = self._relevant(pid, specific, universe, ctx)
@@ -100,12 +121,14 @@ class AccessMemo:
                 sig.append(tuple(values))
             else:
                 sig.append(())
-            if rp_prepared:
+            if rp_values is not None:
+                sig.append(rp_values[i])
+            elif rp_prepared:
                 sig.append(tuple(match_prepared(st, pre, target) for st, pre in rp_prepared))
         doc = None
         if policy is not None:
             doc = policy.doc_id
-            sig.append((policy.error is not None, policy.required, self._doc_key(doc)))
+            sig.append(info.doc_part)
         if resource_dependent or (policy is not None and policy.error):
             sig.append(node_id)
         key = tuple(sig)
@@ -153,15 +176,31 @@ class AccessMemo:
             self._relevant_cache[key] = found
         return found
 
-    def _node_info(self, node: Node) -> tuple[str, str, str]:
-        found = self._nodes.get(node.id)
-        if found is None:
-            found = (
-                node.id.split(":", 3)[2],
-                f"{node.kind}/{_rtype(node)}",
-                resource_account(node),
-            )
-            self._nodes[node.id] = found
+    def _node_info(self, node: Node, targets: list[tuple[Target, frozenset[str]]]) -> _NodeInfo:
+        """What the signature needs of a node, computed once: its resource policy, and how
+        that policy's statements match it when no policy variable makes them depend on the
+        caller (the same for every principal then)."""
+        service = node.id.split(":", 3)[2]
+        policy = self.ix.resource_policy(node, service)
+        rp_values = None
+        doc_part = None
+        if policy is not None:
+            doc_part = (policy.error is not None, policy.required, self._doc_key(policy.doc_id))
+            if not any(_has_variables(st) for st in policy.statements):
+                no_vars = RequestContext()
+                prepared = [(st, prepare(st, no_vars)) for st in policy.statements]
+                rp_values = tuple(
+                    tuple(match_prepared(st, pre, target) for st, pre in prepared)
+                    if prepared
+                    else None
+                    for target, _ in targets
+                )
+                if not prepared:
+                    rp_values = None
+        found = _NodeInfo(
+            f"{node.kind}/{_rtype(node)}", resource_account(node), policy, doc_part, rp_values
+        )
+        self._nodes[node.id] = found
         return found
 
     def _prepared_policy(
