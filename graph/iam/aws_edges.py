@@ -19,12 +19,15 @@ from blastscope.graph.iam.aws_access import AccessMemo, evidence, resource_accou
 from blastscope.graph.iam.aws_actions import actions_for_type, resource_type
 from blastscope.graph.iam.aws_eval import evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, Principal
-from blastscope.graph.iam.aws_match import literal_prefix
+from blastscope.graph.iam.aws_match import NO, literal_prefix
 from blastscope.graph.iam.aws_policy import (
     Statement,
     Target,
     action_matches,
     action_set,
+    condition_match,
+    mentions_resource,
+    prepare,
 )
 from blastscope.graph.model import Edge, EdgeKind, Node
 
@@ -103,9 +106,18 @@ class DataIndex:
             out.update(self.named.get(f"role-name:{p.account}:{p.id.rsplit('/', 1)[-1]}", ()))
         if p.unknown:
             return out | {n.id for nodes in self.by_service.values() for n in nodes}
+        ctx = None
         for s in p.identity:
             if not s.allow:
                 continue
+            if s.condition or (s.resources and any("${" in r for r in s.resources)):
+                # What only the caller decides: a condition on the caller's keys that fails,
+                # or Resource patterns whose variables the caller lacks, match nothing.
+                ctx = ctx or self.ix.context(p, None, "")
+                if not mentions_resource(s.condition) and condition_match(s, ctx) == NO:
+                    continue
+                if s.resources is not None and not prepare(s, ctx):
+                    continue
             services = _services(s)
             patterns = s.resources if s.resources is not None else ("*",)
             for pattern in patterns:
