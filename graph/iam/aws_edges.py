@@ -80,6 +80,8 @@ class DataIndex:
             )
         self.unreadable: list[str] = []
         """Data nodes whose resource policy could not be read (it may grant anyone)."""
+        self.named_by_account: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        """Account (id or root ARN) → the node's own account → nodes whose policy names it."""
         self.named: dict[str, list[str]] = defaultdict(list)
         """Principal ARN (or ``*``) → data nodes whose resource policy names it."""
         for nodes in self.by_service.values():
@@ -92,6 +94,9 @@ class DataIndex:
                 names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
                 for name in names:
                     self.named[name].append(node.id)
+                    if name.isdigit() or name.endswith(":root"):
+                        account = resource_account(node)
+                        self.named_by_account[name].setdefault(account, []).append(node.id)
 
     def targets(self, node: Node) -> list[tuple[Target, frozenset[str]]]:
         return self._targets.get(node.id, [])
@@ -100,8 +105,12 @@ class DataIndex:
         """Ids of data nodes some Allow statement of ``p`` (or a resource policy) might cover."""
         out: set[str] = set(self.named.get(p.id, ())) | set(self.named.get(ALL, ()))
         out.update(self.unreadable)
-        out.update(self.named.get(p.account, ()))
-        out.update(self.named.get(f"arn:aws:iam::{p.account}:root", ()))
+        for name in (p.account, f"arn:aws:iam::{p.account}:root"):
+            # Naming the account only counts across accounts: within one, the caller's own
+            # policies must allow, and then a statement of theirs makes it a candidate.
+            for account, ids in self.named_by_account.get(name, {}).items():
+                if account and account != p.account:
+                    out.update(ids)
         if p.is_role:
             out.update(self.named.get(f"role-name:{p.account}:{p.id.rsplit('/', 1)[-1]}", ()))
         if p.unknown:
