@@ -85,6 +85,9 @@ class AccessMemo:
         self._per_principal: dict[str, tuple[tuple[Statement, ...], RequestContext, bool]] = {}
         self._doc_keys: dict[str, str] = {}
         self._nodes: dict[str, _NodeInfo] = {}
+        self._with_doc: dict[tuple[int, str | None], tuple[str, list[dict[str, Any]]]] = {}
+        """(template id, resource policy id) → reason tail and evidence naming that policy
+        (templates live as long as the memo, so their ids stay theirs)."""
         self._rp_cache: dict[tuple[str, str], tuple[tuple[Statement, Prepared], ...]] = {}
         self._relevant_cache: dict[
             tuple[str, frozenset[str]],
@@ -138,22 +141,28 @@ class AccessMemo:
             self._results[key] = template
         if template is None:
             return None
+        by, ev = template.by, template.evidence
+        if by is None or template.needs_doc:
+            # Naming the resource's own policy: the same for every caller of this resource.
+            by, ev = self._with_doc.get((id(template), doc)) or self._fill_doc(template, doc)
         props: dict[str, Any] = {
             "actions": template.actions,
             "level": template.level,
             "conditional": template.conditional,
-            "reason": f"{p.name} may {template.shown} on {node.name or node_id}: allowed by "
-            + (template.by if template.by is not None else _by(template, doc)),
-            "evidence": template.evidence
-            if not template.needs_doc
-            else [
-                e if e["document"] is not None else {**e, "document": doc}
-                for e in template.evidence
-            ],
+            "reason": f"{p.name} may {template.shown} on {node.name or node_id}: allowed by " + by,
+            "evidence": ev,
         }
         if template.conditional_actions:
             props["conditional_actions"] = template.conditional_actions
         return Edge(pid, node_id, EdgeKind.CAN_ACCESS, props)
+
+    def _fill_doc(self, template: _Template, doc: str | None) -> tuple[str, list[dict[str, Any]]]:
+        by = template.by if template.by is not None else _by(template, doc)
+        ev = template.evidence
+        if template.needs_doc:
+            ev = [e if e["document"] is not None else {**e, "document": doc} for e in ev]
+        self._with_doc[(id(template), doc)] = (by, ev)
+        return by, ev
 
     def _relevant(
         self,
