@@ -114,9 +114,11 @@ def _public_databases(ix: Index) -> Iterator[Hit]:
 
 
 def _rotation_off(value: Any) -> bool:
+    """False, ``{"enabled": false}``, or a null that was read (not in ``unknown``): no
+    rotation is configured (GCP writes its rotationPeriod, null when there is none)."""
     if isinstance(value, Mapping):
         return value.get("enabled") is False
-    return value is False
+    return value is False or value is None or value == ""
 
 
 def _secrets_without_rotation(ix: Index) -> Iterator[Hit]:

@@ -65,6 +65,9 @@ def _old_keys(ix: Index) -> Iterator[Hit]:
 
 def _unused_keys(ix: Index) -> Iterator[Hit]:
     for ident in ix.of_kind("identity"):
+        # Only AWS reports a key's last use (GCP and Azure collectors write null: unknown).
+        if ident.provider != "aws" or "access_keys.last_used" in (ident.props.get("unknown") or ()):
+            continue
         idle = []
         for key in _active_keys(ident):
             if "last_used" not in key:
@@ -86,25 +89,50 @@ def _unused_keys(ix: Index) -> Iterator[Hit]:
             yield Hit(ident.id, {"keys": idle, "threshold_days": KEY_MAX_IDLE_DAYS})
 
 
+def _roots(ix: Index) -> tuple[list[Node], list[Node]]:
+    """Root identities, and account nodes whose root user has no node of its own."""
+    roots = [i for i in ix.of_kind("identity") if i.props.get("principal_type") == "root"]
+    covered = {str(r.props.get("account")) for r in roots}
+    accounts = [
+        a
+        for a in ix.of_kind("account")
+        if str(a.props.get("native_id") or a.props.get("account")) not in covered
+    ]
+    return roots, accounts
+
+
+def _summary(acct: Node, key: str) -> Any:
+    summary = acct.props.get("iam_summary")
+    return summary.get(key) if isinstance(summary, dict) else None
+
+
 def _root_access_keys(ix: Index) -> Iterator[Hit]:
-    for acct in ix.of_kind("account"):
+    roots, accounts = _roots(ix)
+    for root in roots:
+        if root.props.get("access_keys_present") is True or _active_keys(root):
+            keys = [k.get("id_suffix") for k in _active_keys(root)]
+            yield Hit(root.id, {"access_keys_present": True, "keys": keys})
+    for acct in accounts:
         count = acct.props.get("root_access_keys")
+        if count is None:
+            count = _summary(acct, "AccountAccessKeysPresent")
         if count is True or (isinstance(count, (int, list)) and count and count is not False):
             yield Hit(
-                acct.id, {"root_access_keys": count if not isinstance(count, list) else len(count)}
+                acct.id, {"root_access_keys": len(count) if isinstance(count, list) else count}
             )
-    for ident in ix.of_kind("identity"):
-        if ident.props.get("principal_type") == "root" and _active_keys(ident):
-            yield Hit(ident.id, {"keys": [k.get("id_suffix") for k in _active_keys(ident)]})
 
 
 def _root_without_mfa(ix: Index) -> Iterator[Hit]:
-    for acct in ix.of_kind("account"):
-        if acct.props.get("root_mfa") is False:
+    roots, accounts = _roots(ix)
+    for root in roots:
+        if root.props.get("mfa") is False:
+            yield Hit(root.id, {"mfa": False})
+    for acct in accounts:
+        mfa = acct.props.get("root_mfa")
+        if mfa is None and isinstance(_summary(acct, "AccountMFAEnabled"), int):
+            mfa = bool(_summary(acct, "AccountMFAEnabled"))
+        if mfa is False:
             yield Hit(acct.id, {"root_mfa": False})
-    for ident in ix.of_kind("identity"):
-        if ident.props.get("principal_type") == "root" and ident.props.get("mfa") is False:
-            yield Hit(ident.id, {"mfa": False})
 
 
 def _wildcard_trust(ix: Index) -> Iterator[Hit]:

@@ -59,6 +59,19 @@ DENY_PUT = {
     ],
 }
 
+FROM_OFFICE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DeleteFromOffice",
+            "Effect": "Allow",
+            "Action": "s3:DeleteObject",
+            "Resource": f"{BUCKET}/*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        }
+    ],
+}
+
 
 @pytest.fixture
 def snap(tmp_path: Path) -> Path:
@@ -70,7 +83,10 @@ def snap(tmp_path: Path) -> Path:
                 "alice",
                 "aws",
                 "global",
-                {"principal_type": "user", "inline_policies": [f"{ALICE}#inline/read"]},
+                {
+                    "principal_type": "user",
+                    "inline_policies": [f"{ALICE}#inline/read", f"{ALICE}#inline/office"],
+                },
             ),
             Node(
                 BOB,
@@ -99,6 +115,7 @@ def snap(tmp_path: Path) -> Path:
         ],
         documents={
             f"{ALICE}#inline/read": READ,
+            f"{ALICE}#inline/office": FROM_OFFICE,
             f"{ROLE}#inline/read": READ,
             f"{BOB}#inline/assume": ASSUME,
             f"{ROLE}#trust": TRUST,
@@ -128,6 +145,14 @@ def test_can_explicit_deny_exit_1_json(snap, capsys):
     assert data["statements"] == [
         {"document": f"{BUCKET}#policy", "statement": 0, "sid": "NoWrites", "effect": "Deny"}
     ]
+
+
+def test_can_conditional_exit_1_names_the_condition_statement(snap, capsys):
+    # the caller's address is not in a snapshot: "maybe" must not read as "yes" to a script
+    assert main(["can", str(snap), "alice", "s3:DeleteObject", f"{BUCKET}/2024.csv"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("CONDITIONAL")
+    assert "DeleteFromOffice" in out
 
 
 def test_can_implicit_deny_exit_1(snap, capsys):

@@ -144,6 +144,7 @@ def permission_edges(snapshot: Snapshot) -> list[Edge]:
 
 
 def evidence(decision: Decision) -> list[dict[str, Any]]:
+    """A decision's statements as edge evidence entries."""
     return [
         {"document": s.document, "statement": s.index, "role": s.sid, "effect": s.effect}
         for s in decision.statements

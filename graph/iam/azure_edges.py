@@ -104,6 +104,7 @@ ALL_ACTIONS = frozenset(
 
 
 def derive(index: RbacIndex) -> list[Edge]:
+    """Every Azure principal's ``can_access`` and ``can_escalate`` edges."""
     identities_of: dict[str, list[str]] = defaultdict(list)
     for e in index.snapshot.edges:
         if e.kind == EdgeKind.RUNS_AS and e.src in index.nodes and e.dst in index.nodes:
@@ -150,11 +151,47 @@ class _PrincipalEdges:
         return self.results[key]  # type: ignore[no-any-return]
 
     def run(self) -> Iterable[Edge]:
+        reached: set[str] = set()
+        for edge in self.resources():
+            if edge.kind == EdgeKind.CAN_ACCESS:
+                reached.add(edge.dst)
+            yield edge
+        yield from self.parts_of_resources(reached)
+
+    def parts_of_resources(self, reached: set[str]) -> Iterable[Edge]:
+        """Assignments scoped *below* a data resource (one container, one secret) still reach
+        data in it: a ``can_access`` edge marked ``partial`` with the assignment's scope."""
+        index = self.index
+        for scope in sorted({a.scope for a in index.assignments.get(self.oid, ())}):
+            n = _data_ancestor(index, scope)
+            if n is None or n.id in reached or n.id == self.src:
+                continue
+            checks = access_checks(n)
+            assert checks is not None
+            props = self.access_props(checks, _context(index, self.oid, n, scope), scope)
+            if props is None:
+                continue
+            part = scope[len(norm(n.id)) + 1 :]
+            reason = props["reason"].replace("{name}", n.name)
+            yield Edge(
+                self.src,
+                n.id,
+                EdgeKind.CAN_ACCESS,
+                {
+                    **props,
+                    "reason": f"on {part} of {n.name}: {reason}",
+                    "partial": True,
+                    "scope": scope,
+                },
+            )
+            reached.add(n.id)
+
+    def resources(self) -> Iterable[Edge]:
         index, src = self.index, self.src
         for n in _candidates(index, self.oid):
             if n.id == src:
                 continue
-            resource = norm(n.id)
+            resource = index.lower_ids[n.id]
             ctx = _context(index, self.oid, n, resource)
             checks = access_checks(n)
             if checks is not None:
@@ -229,6 +266,14 @@ def _evidence_cached(decisions: tuple[Decision, ...]) -> tuple[dict[str, Any], .
     return tuple(sorted(docs.values(), key=json_key))
 
 
+_WHAT = {
+    "vm_run_command": "can run commands on {name} and act as its identity",
+    "vm_extension": "can install an extension on {name} and act as its identity",
+    "role_assignment_write": "can assign roles on {name}",
+    "assign_identity": "can attach identity {name} to a VM it controls",
+}
+
+
 def _escalate(
     src: str,
     dst: str,
@@ -238,13 +283,10 @@ def _escalate(
     *,
     extra_conditional: bool = False,
 ) -> Edge:
-    conditional = extra_conditional or all(d.outcome == Outcome.CONDITIONAL for _, d in granted)
-    what = {
-        "vm_run_command": f"can run commands on {via.name} and act as its identity",
-        "vm_extension": f"can install an extension on {via.name} and act as its identity",
-        "role_assignment_write": f"can assign roles on {via.name}",
-        "assign_identity": f"can attach identity {via.name} to a VM it controls",
-    }[technique]
+    actions, conditional, why, evidence = _escalation_parts(
+        technique, tuple(granted), extra_conditional
+    )
+    what = _WHAT[technique].format(name=via.name)
     if technique == "assign_identity" and extra_conditional:
         what += " (needs write on some VM, not found)"
     return Edge(
@@ -253,12 +295,27 @@ def _escalate(
         EdgeKind.CAN_ESCALATE,
         {
             "technique": technique,
-            "actions": sorted({a for a, _ in granted}),
+            "actions": list(actions),
             "conditional": conditional,
-            "reason": f"{what} ({granted[0][1].reason})",
-            "evidence": _evidence(d for _, d in granted),
+            "reason": f"{what} ({why})",
+            "evidence": [dict(e) for e in evidence],
             "via": via.id,
         },
+    )
+
+
+@lru_cache(maxsize=4096)
+def _escalation_parts(
+    technique: str, granted: tuple[tuple[str, Decision], ...], extra_conditional: bool
+) -> tuple[tuple[str, ...], bool, str, tuple[dict[str, Any], ...]]:
+    """What every escalation edge of one (technique, decisions) shares, built once."""
+    conditional = extra_conditional or all(d.outcome == Outcome.CONDITIONAL for _, d in granted)
+    actions = tuple(sorted({a for a, _ in granted}))
+    return (
+        actions,
+        conditional,
+        granted[0][1].reason,
+        _evidence_cached(tuple(d for _, d in granted)),
     )
 
 
@@ -299,18 +356,30 @@ def _may_matter(index: RbacIndex, oid: str) -> bool:
     return False
 
 
+def _data_ancestor(index: RbacIndex, scope: str) -> Node | None:
+    """The nearest data node strictly above ``scope`` (a storage account above a container)."""
+    parts = scope.split("/")
+    for cut in range(len(parts) - 1, 2, -1):
+        found = index.nodes_lower.get("/".join(parts[:cut]))
+        if found is not None:
+            return found if access_checks(found) is not None else None
+    return None
+
+
 def _context(index: RbacIndex, oid: str, n: Node, resource: str) -> tuple[Any, ...]:
     """What a decision for ``oid`` on ``n`` depends on: the assignments and deny assignments
     that apply there, the node kind, and the vault's own access policies."""
     applicable = tuple(
         a.id for a in index.assignments.get(oid, ()) if index.applies(a.scope, resource)
     )
-    denies = tuple(
-        d.id
-        for d in index.denies
-        if (d.principals & {oid, EVERYONE})
-        and index.applies(d.scope, resource, children=d.child_scopes)
-    )
+    denies = ()
+    if index.denies:
+        denies = tuple(
+            d.id
+            for d in index.denies
+            if (d.principals & {oid, EVERYONE})
+            and index.applies(d.scope, resource, children=d.child_scopes)
+        )
     exact = resource if resource in index.vault_policies else None
     return (n.kind, applicable, denies, exact)
 

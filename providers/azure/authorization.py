@@ -35,6 +35,7 @@ _KINDS = {
 def get_authorization(
     clients: Clients, subscription: str, region: str = "global"
 ) -> dict[str, Any]:
+    """Role definitions, role assignments and deny assignments that apply to one subscription."""
     warnings: list[Warning] = []
     auth = clients.authorization
     scope = f"/subscriptions/{subscription}"
@@ -86,6 +87,7 @@ def document(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def transform_authorization(raw: Mapping[str, Any]) -> Partial:
+    """Definitions and assignments as documents; principal nodes; the management groups."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     subscription = str(raw["subscription"])
     for definition in raw.get("definitions") or []:

@@ -65,6 +65,7 @@ class AzureProvider:
         *,
         cancel: threading.Event | None = None,
     ) -> Snapshot:
+        """Collect every visible subscription (or ``scope.subscription``), one task per service."""
         endpoint = (scope.endpoint or DEFAULT_ENDPOINT).rstrip("/")
         if not endpoint.startswith("https://"):
             raise CloudError(f"--endpoint must be an https:// URL (got {endpoint!r})")

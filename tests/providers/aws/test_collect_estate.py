@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +26,7 @@ from botocore.awsrequest import AWSResponse
 from conftest import only, provider, set_aws_env
 from moto import mock_aws
 
+import blastscope.providers.aws as aws_package
 from blastscope.graph.model import Snapshot, load_snapshot, save_snapshot
 from blastscope.providers.base import Scope
 
@@ -55,6 +57,9 @@ def collected() -> Iterator[Collected]:
             session.events.register("before-call", record)
             snap = provider(session).collect(Scope())
     yield Collected(estate, snap, calls)
+
+
+PERMISSIONS = Path(aws_package.__file__).parent / "PERMISSIONS.md"
 
 
 def arn(kind: str, native: str) -> str:
@@ -212,6 +217,16 @@ def test_collector_calls_only_read_operations(collected: Collected) -> None:
     assert ("sts", "GetCallerIdentity") in calls
     bad = {op for op in calls if not READ.match(op[1]) or op in FORBIDDEN}
     assert bad == set(), f"non-read operations called: {sorted(bad)}"
+    # Every operation is documented with its permission in providers/aws/PERMISSIONS.md.
+    doc = PERMISSIONS.read_text()
+    rows = [line.split("|") for line in doc.splitlines() if line.startswith("| `")]
+    names = {row[1].split("`")[1]: row[2] for row in rows}
+    undocumented = {
+        (service, op)
+        for service, op in calls
+        if not re.search(rf"\b{op}\b", names.get(service, ""))
+    }
+    assert undocumented == set()
     # Everything the snapshot needs is read by these services:
     services = {service for service, _ in calls}
     assert services >= {"iam", "ec2", "s3", "kms", "secretsmanager", "rds", "lambda", "elbv2"}
@@ -303,3 +318,36 @@ def test_no_organization_means_no_scps(moto: None) -> None:
     account = snap.node_index()[f"aws:account/{ACCOUNT}"]
     assert account.props["scps"] == [] and account.props["parent"] is None
     assert snap.warnings == ()
+
+
+def test_a_bucket_is_read_in_its_own_region(moto: None) -> None:
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(
+        Bucket="acme-eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    s3.put_bucket_policy(
+        Bucket="acme-eu-logs",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:DeleteObject",
+                        "Resource": "arn:aws:s3:::acme-eu-logs/*",
+                    }
+                ],
+            }
+        ),
+    )
+    hosts: list[str] = []
+    session = boto3.session.Session(region_name=REGION)
+    session.events.register(
+        "before-send.s3.GetBucketPolicy", lambda request, **_k: hosts.append(request.url)
+    )
+    snap = provider(session, services=only("s3")).collect(Scope())
+    bucket = snap.node_index()["arn:aws:s3:::acme-eu-logs"]
+    assert bucket.region == "eu-west-1" and bucket.props["public"] is False
+    assert snap.documents[bucket.props["policy"]]["Statement"][0]["Effect"] == "Deny"
+    assert len(hosts) == 1 and "eu-west-1" in hosts[0]

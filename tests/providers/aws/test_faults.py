@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_estate import ACCOUNT, REGION
+from botocore.awsrequest import AWSResponse
 from conftest import FAST, Injector, aws_error, inject, only, provider
 from moto.core import set_initial_no_auth_action_count
 
@@ -255,3 +256,73 @@ def test_bad_region_names_are_input_errors_before_credentials(regions: tuple[str
 
     with pytest.raises(InputError, match="--regions"):
         AwsProvider(session_factory=no_session).collect(Scope(regions=regions))
+
+
+def test_a_looping_pagination_token_ends_in_a_warning(moto: None) -> None:
+    boto3.client("kms", region_name=REGION).create_key()
+    s = session()
+    page = {"SecretList": [], "NextToken": "same-token-again"}
+    ok = AWSResponse("https://secretsmanager", 200, {}, None)
+    s.events.register("before-call.secrets-manager.ListSecrets", lambda **_k: (ok, page))
+    snap = provider(s, services=only("secretsmanager", "kms")).collect(Scope())
+    assert [(w.service, w.error) for w in snap.warnings] == [("secretsmanager", "PaginationError")]
+    assert "key" in kinds(snap)
+
+
+def test_saved_connection_assumes_its_role(
+    moto: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from blastscope.providers.credentials import add_connection
+
+    monkeypatch.setenv("BLASTSCOPE_CONFIG_DIR", str(tmp_path))
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="auditor", AssumeRolePolicyDocument=json.dumps(trust))
+    add_connection("aws", "prod-audit", {"role_arn": role["Role"]["Arn"], "region": "eu-west-1"})
+    session = default_session(Scope(connection="prod-audit"))
+    assert session.region_name == "eu-west-1"
+    assert session.get_credentials().access_key != "testing"  # temporary role credentials
+    snap = AwsProvider(session_factory=default_session, services=only("iam")).collect(
+        Scope(connection="prod-audit")
+    )
+    assert "assumed-role/auditor" in snap.scope["principal"]
+    assert snap.scope["regions"] == ["eu-west-1"]
+
+
+def test_unknown_connection_is_input_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("BLASTSCOPE_CONFIG_DIR", str(tmp_path))
+    with pytest.raises(InputError, match="no saved connection"):
+        default_session(Scope(connection="nope"))
+
+
+def test_a_region_the_account_has_not_enabled_is_skipped_with_a_warning(moto: None) -> None:
+    s = session()
+    enabled = {"Regions": [{"RegionName": "us-east-1"}, {"RegionName": "eu-west-1"}]}
+    ok = AWSResponse("https://ec2", 200, {}, None)
+    s.events.register("before-call.ec2.DescribeRegions", lambda **_k: (ok, enabled))
+    snap = provider(s, services=only("ec2-network")).collect(
+        Scope(regions=("eu-west-1", "ap-east-1"))
+    )
+    assert snap.scope["regions"] == ["eu-west-1"]
+    assert [(w.region, w.error) for w in snap.warnings] == [("ap-east-1", "RegionDisabled")]
+    assert {n.region for n in snap.nodes if n.kind == "network"} == {"eu-west-1"}
+
+
+def test_users_credentials_unreadable_are_unknown_not_absent(moto: None) -> None:
+    boto3.client("iam", region_name=REGION).create_user(UserName="bob")
+    s = session()
+    inject(s, "iam.ListUsers", Injector(aws_error(403, "AccessDenied", protocol="query")))
+    snap = provider(s, services=only("iam", "iam-credentials")).collect(Scope())
+    bob = snap.node_index()[f"arn:aws:iam::{ACCOUNT}:user/bob"]
+    assert [(w.service, w.error) for w in snap.warnings] == [("iam-credentials", "AccessDenied")]
+    assert bob.props["unknown"] == ["access_keys", "console", "mfa"]
+    assert bob.props["mfa"] is None and bob.props["access_keys"] is None

@@ -128,6 +128,10 @@ def test_storage_public_needs_account_switch_container_and_network() -> None:
     assert _account({**open_net, "allowBlobPublicAccess": False}, ["Container"])["public"] is False
     closed = {**open_net, "networkAcls": {"defaultAction": "Deny", "ipRules": []}}
     assert _account(closed, ["Blob"])["public"] is False
+    # an older account without the switch honours its containers
+    legacy = {"networkAcls": {"defaultAction": "Allow"}}
+    assert _account(legacy, ["Container"])["public"] is True
+    assert _account(legacy, ["None"])["public"] is False
     unknown = _account(open_net, None)
     assert unknown["public"] is None and "public" in unknown["unknown"]
     # shared keys are allowed unless explicitly turned off
@@ -155,3 +159,96 @@ def test_vm_with_unreadable_nics_has_unknown_addresses() -> None:
     assert web.props["public_ips"] is None and "public_ips" in web.props["unknown"]
     assert not any(e.kind == "in_subnet" for e in part.edges)
     assert {e.kind for e in part.edges} == {"runs_as"}
+
+
+def test_load_balancer_address_pools_and_nat_rules_reach_the_vm() -> None:
+    from blastscope.providers.azure.load_balancers import transform_load_balancers
+
+    lb_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb"
+    nic = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/n"
+    vm = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/v"
+    cfg = f"{nic}/ipConfigurations/ipconfig1"
+    lb = {
+        "id": lb_id,
+        "name": "lb",
+        "properties": {
+            "frontendIPConfigurations": [
+                {
+                    "id": f"{lb_id}/frontendIPConfigurations/f",
+                    "properties": {
+                        "privateIPAddress": "10.0.0.9",
+                        "subnet": {"id": "/subscriptions/s/x/subnets/a"},
+                    },
+                }
+            ],
+            "backendAddressPools": [
+                {
+                    "id": f"{lb_id}/backendAddressPools/p",
+                    "properties": {
+                        "loadBalancerBackendAddresses": [
+                            {
+                                "name": "a",
+                                "properties": {
+                                    "networkInterfaceIPConfiguration": {"id": cfg.upper()}
+                                },
+                            }
+                        ]
+                    },
+                }
+            ],
+            "loadBalancingRules": [
+                {
+                    "name": "r",
+                    "properties": {
+                        "protocol": "Tcp",
+                        "frontendPort": 443,
+                        "backendPort": 8443,
+                        "backendAddressPool": {"id": f"{lb_id}/backendAddressPools/p"},
+                    },
+                }
+            ],
+            "inboundNatRules": [
+                {
+                    "name": "ssh",
+                    "properties": {
+                        "protocol": "Tcp",
+                        "frontendPort": 50022,
+                        "backendPort": 22,
+                        "backendIPConfiguration": {"id": cfg},
+                    },
+                }
+            ],
+        },
+    }
+    nics = [
+        {
+            "id": nic,
+            "properties": {
+                "virtualMachine": {"id": vm},
+                "ipConfigurations": [{"id": cfg, "properties": {}}],
+            },
+        }
+    ]
+    part = transform_load_balancers({"load_balancers": [lb], "nics": nics, "public_ips": []})
+    [node] = part.nodes
+    assert node.props["public"] is False  # internal: no public frontend
+    assert node.props["listeners"] == [
+        {"port": 443, "protocol": "tcp"},
+        {"port": 50022, "protocol": "tcp"},
+    ]
+    forwards = {(e.dst, e.props["port"]) for e in part.edges if e.kind == "forwards_to"}
+    assert forwards == {(vm, 8443), (vm, 22)}
+
+
+def test_expanded_public_ip_reference_is_read_without_the_listing() -> None:
+    vm = load("compute/virtualMachines.json")["value"][0]
+    nics = load("network/networkInterfaces.json")["value"]
+    nic = json.loads(json.dumps(nics[0]))
+    nic["properties"]["ipConfigurations"][0]["properties"]["publicIPAddress"] = {
+        "id": "/subscriptions/s/pip",
+        "properties": {"ipAddress": "52.1.2.3"},
+    }
+    part = transform_vms(
+        {"vms": [vm], "states": [], "user_data": {}, "nics": [nic], "public_ips": []}
+    )
+    assert part.nodes[0].props["public_ips"] == ["52.1.2.3"]
