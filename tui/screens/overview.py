@@ -42,7 +42,11 @@ class OverviewScreen(Screen[None]):
                 yield DataTable(id="counts", cursor_type="none", zebra_stripes=True)
                 yield Static(self._warnings_title(), classes="section-title", id="warn-title")
                 with VerticalScroll(id="warnings"):
-                    yield Static(self._warnings_text(), id="warnings-text")
+                    yield Static(
+                        self._warnings_text(),
+                        id="warnings-text",
+                        classes="has-warnings" if self.snapshot.warnings else "",
+                    )
             with Vertical(id="main"):
                 yield Static(
                     "Exposed to the internet, worst blast radius first", classes="section-title"
