@@ -50,12 +50,27 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 continue
             results.append(json.loads(Path(tmp.name).read_text()))
+    demo = []
+    for _ in range(3):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.demo_open"],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            demo.append(float(proc.stdout.strip().splitlines()[-1]))
     collection = None
     if args.collect:
         from bench import collect
 
         collection = collect.run(latency_ms=args.latency_ms, regions=args.regions)
-    doc = {"machine": report.machine(), "sizes": results, "collection": collection}
+    doc = {
+        "machine": report.machine(),
+        "sizes": results,
+        "collection": collection,
+        "demo_open_seconds": demo,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(doc, indent=1))
     text = report.markdown(doc)

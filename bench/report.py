@@ -88,6 +88,12 @@ def markdown(doc: dict[str, Any]) -> str:
                 f"| **exposed end to end** (load+build+summaries) | {_fmt_s(e2e)} | | | | | sum |"
             )
         lines += ["", f"Peak RSS for this size: {res['peak_rss_mb']} MiB.", ""]
+    if doc.get("demo_open_seconds"):
+        runs = ", ".join(f"{x:.2f} s" for x in doc["demo_open_seconds"])
+        lines += [
+            f"`blastscope demo` to first paint (fresh interpreter, headless 120x40): {runs}.",
+            "",
+        ]
     col = doc.get("collection")
     if col:
         lines += ["### Collection (AWS collector against moto, injected latency)", ""]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -24,6 +26,10 @@ from bench.synthetic import generate
 from blastscope.graph import build as gbuild
 from blastscope.graph.model import load_snapshot, save_snapshot
 
+BUDGET = float(os.environ.get("BENCH_ANALYSIS_BUDGET", "300"))
+"""Seconds one analysis may take before it is reported as timed out and left out."""
+MAX_SOURCES = int(os.environ.get("BENCH_MAX_SOURCES", "1000"))
+"""Blast radii computed for "every exposed" (the row says when it is a sample)."""
 TRAVERSABLE = {
     "runs_as",
     "can_assume",
@@ -48,6 +54,7 @@ class Recorder:
         self.rows: list[dict[str, Any]] = []
 
     def time(self, stage: str, fn: Callable[[], Any], *, note: str = "") -> Any:
+        print(f"  {time.strftime('%H:%M:%S')} {stage} …", file=sys.stderr, flush=True)
         start = time.perf_counter()
         try:
             value = fn()
@@ -64,6 +71,31 @@ class Recorder:
                 "peak_rss_mb": rss_mb(),
                 "note": note,
             }
+        )
+        return value
+
+    def budgeted(self, stage: str, fn: Callable[[], Any], *, budget: float = 0) -> Any:
+        """Like :meth:`time`, but in a forked child that is killed after ``budget`` seconds
+        (a "timed out" row); ``fn`` must return something small (it is pickled back)."""
+        print(f"  {time.strftime('%H:%M:%S')} {stage} …", file=sys.stderr, flush=True)
+        ctx = multiprocessing.get_context("fork")
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(fn, child))
+        proc.start()
+        if not parent.poll(budget or BUDGET):
+            proc.kill()
+            proc.join()
+            self.rows.append(
+                {"stage": stage, "status": f"timed out after {budget or BUDGET:.0f} s"}
+            )
+            return None
+        seconds, rss, value = parent.recv()
+        proc.join()
+        if isinstance(value, BaseException):
+            self.rows.append({"stage": stage, "status": f"error: {value!r}"[:200]})
+            return None
+        self.rows.append(
+            {"stage": stage, "status": "ok", "seconds": round(seconds, 4), "peak_rss_mb": rss}
         )
         return value
 
@@ -106,21 +138,9 @@ def run(size: int, seed: int, workdir: Path) -> dict[str, Any]:
     G0 = rec.time("graph build (derive=False)", lambda: gbuild.build_graph(snap, derive=False))
     rec.floor("bare nx.MultiDiGraph of the edges", lambda: _bare_graph(snap))
     del G0
-    timings = _time_analyses()
-    G = rec.time("graph build (all analyses)", lambda: gbuild.build_graph(snap))
-    for name, seconds, count in timings:
-        rec.rows.append(
-            {
-                "stage": f"  analysis {name}",
-                "status": "ok",
-                "seconds": round(seconds, 4),
-                "note": f"{count} edges",
-            }
-        )
-    if not timings:
-        rec.rows.append(
-            {"stage": "  analyses", "status": "not available", "note": "no analysis registered"}
-        )
+    excluded = _probe_analyses(rec, snap)
+    note = f"without {', '.join(excluded)} (over budget)" if excluded else ""
+    G = rec.time("graph build (all analyses)", lambda: gbuild.build_graph(snap), note=note)
     info["graph_edges"] = G.number_of_edges()
     _iam_query(rec, snap)
     H = rec.time("traversable subgraph (floor input)", lambda: _traversable(G))
@@ -136,22 +156,54 @@ def _bare_graph(snap: Any) -> nx.MultiDiGraph:
     return G
 
 
-def _time_analyses() -> list[tuple[str, float, int]]:
-    """Wrap each registered analysis so one build_graph call also reports each one's time."""
+def _probe_analyses(rec: Recorder, snap: Any) -> list[str]:
+    """Time each registered analysis in a forked child with a budget; drop the ones over it.
+
+    An analysis that does not finish in ``BENCH_ANALYSIS_BUDGET`` seconds gets a "timed out"
+    row and is left out of the graph build, so the later stages still run (their rows say so).
+    """
     gbuild._load_default_analyses()
-    timings: list[tuple[str, float, int]] = []
+    ctx = multiprocessing.get_context("fork")
+    kept, excluded = [], []
+    if not gbuild.ANALYSES:
+        rec.rows.append(
+            {"stage": "  analyses", "status": "not available", "note": "none registered"}
+        )
+    for name, fn in gbuild.ANALYSES:
+        print(f"  {time.strftime('%H:%M:%S')} analysis {name} …", file=sys.stderr, flush=True)
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(lambda fn=fn: sum(1 for _ in fn(snap)), child))
+        proc.start()
+        if parent.poll(BUDGET):
+            seconds, rss, count = parent.recv()
+            rec.rows.append(
+                {
+                    "stage": f"  analysis {name}",
+                    "status": "ok",
+                    "seconds": round(seconds, 4),
+                    "peak_rss_mb": rss,
+                    "note": f"{count:,} edges (own process)",
+                }
+            )
+            kept.append((name, fn))
+        else:
+            proc.kill()
+            rec.rows.append(
+                {"stage": f"  analysis {name}", "status": f"timed out after {BUDGET:.0f} s"}
+            )
+            excluded.append(name)
+        proc.join()
+    gbuild.ANALYSES[:] = kept
+    return excluded
 
-    def timed(name: str, fn: gbuild.Analysis) -> gbuild.Analysis:
-        def wrapper(snapshot: Any) -> list[Any]:
-            start = time.perf_counter()
-            edges = list(fn(snapshot))
-            timings.append((name, time.perf_counter() - start, len(edges)))
-            return edges
 
-        return wrapper
-
-    gbuild.ANALYSES[:] = [(name, timed(name, fn)) for name, fn in gbuild.ANALYSES]
-    return timings
+def _child(fn: Callable[[], Any], conn: Any) -> None:
+    start = time.perf_counter()
+    try:
+        value = fn()
+    except Exception as exc:  # reported as the stage's error
+        value = exc
+    conn.send((time.perf_counter() - start, rss_mb(), value))
 
 
 def _traversable(G: nx.MultiDiGraph) -> nx.DiGraph:
@@ -179,31 +231,42 @@ def _paths_and_reports(rec: Recorder, G: nx.MultiDiGraph, H: nx.DiGraph) -> None
         for stage in ("exposed_summaries", "blast radius, one node", "blast radius, every exposed"):
             rec.missing(stage, "blastscope.graph.paths")
     else:
-        summaries = rec.time("exposed_summaries (all exposed)", lambda: paths.exposed_summaries(G))
-        if summaries:
-            exposed = [s.id for s in summaries]
+        ranked = rec.budgeted(
+            "exposed_summaries (all exposed)", lambda: [s.id for s in paths.exposed_summaries(G)]
+        )
+        if ranked:
+            exposed = ranked
     if not exposed:
         rec.rows.append(
             {"stage": "blast radius", "status": "not available", "note": "nothing exposed"}
         )
         return
     src = exposed[0]
+    sample = exposed[:MAX_SOURCES]
+    label = f"{len(sample)} of {len(exposed)}" if len(sample) < len(exposed) else f"{len(exposed)}"
     if paths is not None:
-        radius = rec.time("blast radius, one node", lambda: paths.blast_radius(G, src))
-        rec.floor("bare nx.descendants", lambda: nx.descendants(H, src) if src in H else set())
-        rec.time(
-            f"blast radius, every exposed ({len(exposed)})",
-            lambda: [paths.blast_radius(G, s) for s in exposed],
+        reached = rec.budgeted(
+            "blast radius, one node", lambda: len(paths.blast_radius(G, src).reached)
         )
+        if reached is not None:
+            rec.rows[-1]["note"] = f"{reached} reached"
+            rec.floor("bare nx.descendants", lambda: nx.descendants(H, src) if src in H else set())
+        done = rec.budgeted(
+            f"blast radius, every exposed ({label})",
+            lambda: len([paths.blast_radius(G, s) for s in sample]),
+        )
+        if done is None:
+            return
         rec.floor(
-            "bare nx.descendants each", lambda: [nx.descendants(H, s) for s in exposed if s in H]
+            "bare nx.descendants each", lambda: [nx.descendants(H, s) for s in sample if s in H]
         )
         report = available("blastscope.graph.report")
-        if report is None or radius is None:
+        if report is None:
             rec.missing("report rendering", "blastscope.graph.report")
-        else:
-            for fmt in report.FORMATS:
-                rec.time(f"report {fmt}", lambda fmt=fmt: report.render_report(G, radius, fmt))
+            return
+        radius = paths.blast_radius(G, src)
+        for fmt in report.FORMATS:
+            rec.budgeted(f"report {fmt}", lambda f=fmt: len(report.render_report(G, radius, f)))
 
 
 def _tui(rec: Recorder, snap: Any) -> None:
@@ -224,8 +287,8 @@ def _tui(rec: Recorder, snap: Any) -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
 
-    rec.time("TUI first paint (headless 120x40)", lambda: asyncio.run(first_paint()))
-    rec.time("TUI workers settled", lambda: asyncio.run(settled()))
+    rec.budgeted("TUI first paint (headless 120x40)", lambda: asyncio.run(first_paint()))
+    rec.budgeted("TUI workers settled", lambda: asyncio.run(settled()))
 
 
 def main(argv: list[str]) -> int:

@@ -125,7 +125,9 @@ def identities(out: Out, acct: Account) -> None:
                 if i == 0
                 else []
             ),
-            managed=out.rng.sample(managed, out.rng.choice((0, 1, 1, 2))),
+            # Mostly the account's own policies; now and then a broad AWS-managed one.
+            managed=out.rng.sample(managed[5:], out.rng.choice((0, 1, 1, 2)))
+            + ([managed[3]] if out.chance(0.03) else []),
             boundary=boundary if out.chance(0.2) else None,
             profile=True,
         )
@@ -223,8 +225,9 @@ def _groups_and_users(out: Out, acct: Account, managed: list[str]) -> None:
     groups = []
     for gname, pol in (
         ("admins", managed[0]),
-        ("developers", managed[1]),
+        ("developers", managed[5]),
         ("readonly", managed[2]),
+        ("power-users", managed[1]),
     ):
         gid = f"arn:aws:iam::{a}:group/{gname}"
         out.node(gid, NodeKind.GROUP, gname, "", {"account": a, "inline_policies": []})
@@ -233,7 +236,7 @@ def _groups_and_users(out: Out, acct: Account, managed: list[str]) -> None:
     for i in range(max(2, acct.instances // 15)):
         uid = f"arn:aws:iam::{a}:user/user{i}.{TEAMS[i % len(TEAMS)]}"
         inline = []
-        if out.chance(0.05):
+        if out.chance(0.02):
             doc = f"{uid}#inline/self-service"
             out.documents[doc] = {
                 "Version": V,
@@ -270,7 +273,9 @@ def _groups_and_users(out: Out, acct: Account, managed: list[str]) -> None:
                 "console": out.chance(0.5),
             },
         )
-        out.edge(uid, groups[0 if out.chance(0.05) else out.rng.randint(1, 2)], EdgeKind.MEMBER_OF)
+        roll = out.rng.random()
+        group = groups[0] if roll < 0.03 else groups[3] if roll < 0.08 else groups[1 + i % 2]
+        out.edge(uid, group, EdgeKind.MEMBER_OF)
 
 
 def _role(

@@ -4,6 +4,8 @@ Per VPC: two public subnets routed to an internet gateway, private subnets behin
 one "isolated" subnet whose route table has no internet route (public IPs there are decoys).
 Security groups reference each other (web → app → db, bastion → app, team groups at random).
 About 1.2 % of instances hold a public IP behind an open web group; a few more are decoys.
+VPCs hold about 100 instances each; team groups admit one or two other teams, so lateral
+``network_reach`` grows with instances, not with their square.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def network(out: Out, acct: Account) -> None:
     """Every region's VPCs with their instances, load balancers, databases and functions."""
     per_region = max(1, acct.instances // len(acct.regions))
     for region in acct.regions:
-        n_vpcs = max(1, per_region // 250)
+        n_vpcs = max(1, per_region // 100)
         for v in range(n_vpcs):
             _vpc(out, acct, region, v, max(1, per_region // n_vpcs))
 
@@ -178,13 +180,15 @@ def _security_groups(out: Out, acct: Account, region: str, vpc: str, n_inst: int
         ],
         "closed": [],
     }
-    for t in range(max(1, n_inst // 25)):
-        name = f"team-{TEAMS[t % len(TEAMS)]}-{t}"
+    teams = [f"team-{TEAMS[t % len(TEAMS)]}-{t}" for t in range(max(2, n_inst // 10))]
+    for name in teams:
         ids[name] = f"{arn}{out.hex(17)}"
-        refs = out.rng.sample(list(ids.values()), min(3, len(ids)))
-        rules[name] = [
-            _rule(out, out.rng.choice((22, 8080, 9200, 6379, None)), {"firewall": r}) for r in refs
-        ]
+    for name in teams:
+        # Each team admits one or two other teams (and now and then itself): narrow, as
+        # most real SG references are, so lateral reach stays near-linear in instances.
+        peers = out.rng.sample(teams, min(len(teams), out.rng.choice((1, 1, 2))))
+        port = out.rng.choice((22, 8080, 9200, 6379, 5672, None))
+        rules[name] = [_rule(out, port, {"firewall": ids[p]}) for p in peers]
         if out.chance(0.05):
             rules[name].append(_rule(out, 9200, world))
     for name, sg in ids.items():
@@ -229,8 +233,10 @@ def _instances(
             tier, groups = "isolated", ["web"]
         elif roll < 0.02:
             tier, groups = "public", ["closed"]
-        else:
+        elif roll < 0.17:
             tier, groups = "private", ["app", rng.choice(teams)]
+        else:
+            tier, groups = "private", [rng.choice(teams)]
         role = acct.app_roles[i % len(acct.app_roles)]
         native = f"i-{out.hex(17)}"
         inst = out.node(
@@ -293,11 +299,12 @@ def _services(
     disks: list[str],
 ) -> None:
     a, rng = acct.id, out.rng
+    tag = vpc.rsplit("-", 1)[1][:6]  # names are unique per VPC, not per region
     for i in range(n_inst // 150):
         lb = out.node(
-            f"arn:aws:elasticloadbalancing:{region}:{a}:loadbalancer/app/web-{i}/{out.hex(16)}",
+            f"arn:aws:elasticloadbalancing:{region}:{a}:loadbalancer/app/web-{tag}-{i}/{out.hex(16)}",
             NodeKind.LOAD_BALANCER,
-            f"web-{i}",
+            f"web-{tag}-{i}",
             region,
             {
                 "account": a,
@@ -314,9 +321,9 @@ def _services(
             out.edge(lb, target, EdgeKind.FORWARDS_TO, {"port": 8080, "protocol": "HTTP"})
     for i in range(max(1, n_inst // 20)):
         db = out.node(
-            f"arn:aws:rds:{region}:{a}:db:{TEAMS[i % len(TEAMS)]}-db-{i}",
+            f"arn:aws:rds:{region}:{a}:db:{TEAMS[i % len(TEAMS)]}-db-{tag}-{i}",
             NodeKind.DATABASE,
-            f"{TEAMS[i % len(TEAMS)]}-db-{i}",
+            f"{TEAMS[i % len(TEAMS)]}-db-{tag}-{i}",
             region,
             {
                 "account": a,
@@ -333,7 +340,7 @@ def _services(
         out.edge(db, rng.choice(acct.keys), EdgeKind.ENCRYPTED_BY)
     for i in range(max(1, n_inst // 10)):
         url_auth = "NONE" if rng.random() < 0.01 else ("AWS_IAM" if rng.random() < 0.05 else None)
-        fid = f"arn:aws:lambda:{region}:{a}:function:{TEAMS[i % len(TEAMS)]}-fn-{i}"
+        fid = f"arn:aws:lambda:{region}:{a}:function:{TEAMS[i % len(TEAMS)]}-fn-{tag}-{i}"
         out.node(
             fid,
             NodeKind.FUNCTION,
@@ -352,7 +359,7 @@ def _services(
         snap = out.node(
             f"arn:aws:ec2:{region}::snapshot/snap-{out.hex(17)}",
             NodeKind.SNAPSHOT,
-            f"backup-{i}",
+            f"backup-{tag}-{i}",
             region,
             {
                 "account": a,

@@ -62,6 +62,7 @@ def build_graph(snapshot: Snapshot, *, derive: bool = True) -> Graph:
         scope=dict(snapshot.scope),
         collected_at=snapshot.collected_at,
         partial=snapshot.partial,
+        warnings=tuple(snapshot.warnings),  # what was not read: reports show it beside results
     )
     for node in snapshot.nodes:
         G.add_node(

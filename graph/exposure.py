@@ -28,8 +28,10 @@ from blastscope.graph.netindex import NetIndex
 from blastscope.graph.netrules import (
     ALL_V4,
     ALL_V6,
+    INTERNET,
     Filter,
     Net,
+    compile_rules,
     describe_ports,
     evaluate,
     is_public,
@@ -111,7 +113,11 @@ def _instance_exposure(idx: NetIndex, node: Node, cache: dict[Any, Any]) -> Edge
 
 
 def _evaluate_instance(
-    idx: NetIndex, subnets: list[str], versions: set[int], fw_filter: Filter | None
+    idx: NetIndex,
+    subnets: list[str],
+    versions: set[int],
+    fw_filter: Filter | None,
+    ports: tuple[int, int] | None = None,
 ) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
     best: list[Any] = []
     evidence: list[dict[str, Any]] = []
@@ -126,7 +132,8 @@ def _evaluate_instance(
         chain, sub_unknown = idx.subnet_filters(sub) if sub else ([], ["subnet"])
         if fw_filter is not None:
             chain = [*chain, fw_filter]
-        admissions = _public_only(evaluate(chain, start))
+        protocols = ("tcp",) if ports else None
+        admissions = _public_only(evaluate(chain, start, ports=ports, protocols=protocols))
         egress = idx.acl_egress(sub) if sub else []
         if admissions and egress:
             back = evaluate(egress, [n for a in admissions for n in a.nets], ports=_EPHEMERAL)
@@ -140,6 +147,43 @@ def _evaluate_instance(
             if fw_filter is not None and fw_filter.unknown:
                 unknown.append("firewall")
     return best, evidence, unknown
+
+
+def _database_exposure(idx: NetIndex, db: Node) -> Edge | None:
+    """A database with a public endpoint whose network path and firewalls admit the internet
+    on its port (``authorized_networks`` act as its firewall when it has no other)."""
+    if db.props.get("public") is not True:
+        return None
+    port = db.props.get("port")
+    span = (port, port) if isinstance(port, int) else None
+    fw_filter = idx.firewall_filter(db)
+    allowed = db.props.get("authorized_networks")
+    if isinstance(allowed, list) and (fw_filter is None or fw_filter.unknown):
+        raw = [
+            {"id": f"authorized_networks:{c}", "protocol": "tcp", "sources": [{"cidr": c}]}
+            for c in allowed
+        ]
+        fw_filter = Filter.of("authorized_networks", compile_rules(db.id, raw))
+    subnets = idx.subnets(db.id)
+    if subnets:
+        admissions, evidence, unknown = _evaluate_instance(idx, subnets, {4, 6}, fw_filter, span)
+    else:  # a managed endpoint outside the customer's subnets: only its own filter applies
+        chain = [fw_filter] if fw_filter is not None else []
+        protocols = ("tcp",) if span else None
+        admissions = _public_only(evaluate(chain, list(INTERNET), ports=span, protocols=protocols))
+        evidence = []
+        unknown = ["firewall"] if fw_filter is not None and fw_filter.unknown else []
+    if not admissions:
+        return None
+    props = _exposure_props(admissions, "public_endpoint", evidence, unknown)
+    props["dangerous"] = sorted({*props["dangerous"], "database"})
+    props["endpoint"] = db.props.get("endpoint")
+    props["reason"] = (
+        f"database {db.name} has a public endpoint and rules "
+        f"{', '.join(props['rules']) or '(none)'} admit {', '.join(props['cidrs'][:3])} on "
+        f"{describe_ports(props['ports'], props['protocols'])}"
+    )
+    return Edge(INTERNET_ID, db.id, EdgeKind.EXPOSES, props)
 
 
 def _lb_edges(idx: NetIndex, lb: Node) -> list[Edge]:
@@ -166,16 +210,16 @@ def _lb_edges(idx: NetIndex, lb: Node) -> list[Edge]:
         f"{describe_ports(props['ports'], props['protocols'])}"
     )
     edges = [Edge(INTERNET_ID, lb.id, EdgeKind.EXPOSES, props)]
-    refs = frozenset(f"firewall:{f}" for f in lb_fws)
+    refs = frozenset(f"firewall:{f.lower()}" for f in lb_fws)
     open_ports = {p for a, b in props["ports"] for p in (a, b)}
     for fwd in idx.out.get((lb.id, str(EdgeKind.FORWARDS_TO)), ()):
-        target = idx.nodes.get(fwd.dst)
+        target = idx.get(fwd.dst)
         if target is None:
             continue
         port = fwd.props.get("port")
         span = (int(port), int(port)) if isinstance(port, int) else None
         sources: list[Net] = [ALL_V4, ALL_V6]
-        net = idx.nodes.get(idx.network_of(target.id) or "")
+        net = idx.get(idx.network_of(target.id) or "")
         raw_cidrs = (net.props.get("cidrs") or ()) if net else ()
         vpc = [n for n in (parse_net(c) for c in raw_cidrs) if n]
         t_filter = idx.firewall_filter(target)
@@ -253,9 +297,14 @@ def exposure_edges(snapshot: Snapshot) -> list[Edge]:
     for node in snapshot.nodes:
         if node.kind == NodeKind.INSTANCE:
             edge = _instance_exposure(idx, node, cache)
-            if edge:
-                out.append(edge)
-    out.extend(network_reach_edges(idx))
+        elif node.kind == NodeKind.DATABASE:
+            edge = _database_exposure(idx, node)
+        else:
+            continue
+        if edge:
+            out.append(edge)
+    exposed = frozenset(e.dst for e in out if e.props.get("via") == "public_ip")
+    out.extend(network_reach_edges(idx, exposed))
     return out
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from blastscope.graph.findings_base import Hit, Index, Rule, Severity, as_list, statements
+from blastscope.graph.findings_base import Hit, Index, Rule, Severity, as_list, statements, strings
 from blastscope.graph.model import Node
 
 AZURE_ADMIN_ROLES = {
@@ -205,7 +205,7 @@ def _gcp_role_level(ix: Index, role: str) -> Severity | None:
     if role in GCP_BROAD_ROLES:
         return Severity.MEDIUM
     definition = ix.document(role)
-    if definition and _GCP_SET_IAM & set(as_list(definition.get("includedPermissions"))):
+    if definition and _GCP_SET_IAM & strings(definition.get("includedPermissions")):
         return Severity.HIGH
     return None
 

@@ -170,6 +170,12 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def strings(value: Any) -> set[str]:
+    """The string members of a field that should be a list of strings (others are dropped:
+    collected data is not trusted to be well-formed)."""
+    return {v for v in as_list(value) if isinstance(v, str)}
+
+
 def statements(doc: Any) -> list[tuple[int, dict[str, Any]]]:
     """(index, statement) pairs of an AWS policy document; malformed parts are skipped."""
     if not isinstance(doc, dict):

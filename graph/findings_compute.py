@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from blastscope.graph.findings_base import WORLD_CIDRS, Hit, Index, Rule, Severity, as_list
+from blastscope.graph.findings_base import (
+    WORLD_CIDRS,
+    Hit,
+    Index,
+    Rule,
+    Severity,
+    as_list,
+    strings,
+)
 from blastscope.graph.model import Node
 
 MANAGEMENT_PORTS: Mapping[int, str] = {
@@ -69,7 +77,7 @@ def _world_source(rule: Mapping[str, Any]) -> str | None:
     for source in as_list(rule.get("sources")):
         if isinstance(source, dict):
             for cidr in (source.get("cidr"), *as_list(source.get("cidrs"))):
-                if cidr in WORLD_CIDRS:
+                if isinstance(cidr, str) and cidr in WORLD_CIDRS:
                     return str(cidr)
     return None
 
@@ -100,11 +108,11 @@ def _targets_instance(rule: Mapping[str, Any], inst: Node) -> bool:
         targets.get("network_tags") or targets.get("service_accounts")
     ):
         return True
-    tags = set(as_list(inst.props.get("network_tags")))
-    accounts = set(as_list(inst.props.get("service_accounts")))
+    tags = strings(inst.props.get("network_tags"))
+    accounts = strings(inst.props.get("service_accounts"))
     return bool(
-        tags & set(as_list(targets.get("network_tags")))
-        or accounts & set(as_list(targets.get("service_accounts")))
+        tags & strings(targets.get("network_tags"))
+        or accounts & strings(targets.get("service_accounts"))
     )
 
 

@@ -20,6 +20,7 @@ from blastscope.graph.findings_base import (
     is_wildcard_principal,
     known,
     statements,
+    strings,
 )
 
 SECRET_MAX_AGE_DAYS = 365
@@ -57,12 +58,12 @@ def _public_buckets(ix: Index) -> Iterator[Hit]:
                     )
         iam = ix.document(f"{bucket.id}#iam")
         for binding in as_list(iam.get("bindings") if iam else None):
-            if isinstance(binding, dict) and PUBLIC_MEMBERS & set(as_list(binding.get("members"))):
+            if isinstance(binding, dict) and PUBLIC_MEMBERS & strings(binding.get("members")):
                 reasons.append(
                     {
                         "reason": "iam",
                         "role": binding.get("role"),
-                        "members": sorted(PUBLIC_MEMBERS & set(binding["members"])),
+                        "members": sorted(PUBLIC_MEMBERS & strings(binding["members"])),
                     }
                 )
         if reasons:
@@ -113,9 +114,11 @@ def _public_databases(ix: Index) -> Iterator[Hit]:
 
 
 def _rotation_off(value: Any) -> bool:
+    """False, ``{"enabled": false}``, or a null that was read (not in ``unknown``): no
+    rotation is configured (GCP writes its rotationPeriod, null when there is none)."""
     if isinstance(value, Mapping):
         return value.get("enabled") is False
-    return value is False
+    return value is False or value is None or value == ""
 
 
 def _secrets_without_rotation(ix: Index) -> Iterator[Hit]:

@@ -18,6 +18,7 @@ from blastscope.graph.findings_base import (
     as_list,
     is_wildcard_principal,
     statements,
+    strings,
 )
 from blastscope.graph.model import Node
 
@@ -64,6 +65,9 @@ def _old_keys(ix: Index) -> Iterator[Hit]:
 
 def _unused_keys(ix: Index) -> Iterator[Hit]:
     for ident in ix.of_kind("identity"):
+        # Only AWS reports a key's last use (GCP and Azure collectors write null: unknown).
+        if ident.provider != "aws" or "access_keys.last_used" in (ident.props.get("unknown") or ()):
+            continue
         idle = []
         for key in _active_keys(ident):
             if "last_used" not in key:
@@ -85,25 +89,50 @@ def _unused_keys(ix: Index) -> Iterator[Hit]:
             yield Hit(ident.id, {"keys": idle, "threshold_days": KEY_MAX_IDLE_DAYS})
 
 
+def _roots(ix: Index) -> tuple[list[Node], list[Node]]:
+    """Root identities, and account nodes whose root user has no node of its own."""
+    roots = [i for i in ix.of_kind("identity") if i.props.get("principal_type") == "root"]
+    covered = {str(r.props.get("account")) for r in roots}
+    accounts = [
+        a
+        for a in ix.of_kind("account")
+        if str(a.props.get("native_id") or a.props.get("account")) not in covered
+    ]
+    return roots, accounts
+
+
+def _summary(acct: Node, key: str) -> Any:
+    summary = acct.props.get("iam_summary")
+    return summary.get(key) if isinstance(summary, dict) else None
+
+
 def _root_access_keys(ix: Index) -> Iterator[Hit]:
-    for acct in ix.of_kind("account"):
+    roots, accounts = _roots(ix)
+    for root in roots:
+        if root.props.get("access_keys_present") is True or _active_keys(root):
+            keys = [k.get("id_suffix") for k in _active_keys(root)]
+            yield Hit(root.id, {"access_keys_present": True, "keys": keys})
+    for acct in accounts:
         count = acct.props.get("root_access_keys")
+        if count is None:
+            count = _summary(acct, "AccountAccessKeysPresent")
         if count is True or (isinstance(count, (int, list)) and count and count is not False):
             yield Hit(
-                acct.id, {"root_access_keys": count if not isinstance(count, list) else len(count)}
+                acct.id, {"root_access_keys": len(count) if isinstance(count, list) else count}
             )
-    for ident in ix.of_kind("identity"):
-        if ident.props.get("principal_type") == "root" and _active_keys(ident):
-            yield Hit(ident.id, {"keys": [k.get("id_suffix") for k in _active_keys(ident)]})
 
 
 def _root_without_mfa(ix: Index) -> Iterator[Hit]:
-    for acct in ix.of_kind("account"):
-        if acct.props.get("root_mfa") is False:
+    roots, accounts = _roots(ix)
+    for root in roots:
+        if root.props.get("mfa") is False:
+            yield Hit(root.id, {"mfa": False})
+    for acct in accounts:
+        mfa = acct.props.get("root_mfa")
+        if mfa is None and isinstance(_summary(acct, "AccountMFAEnabled"), int):
+            mfa = bool(_summary(acct, "AccountMFAEnabled"))
+        if mfa is False:
             yield Hit(acct.id, {"root_mfa": False})
-    for ident in ix.of_kind("identity"):
-        if ident.props.get("principal_type") == "root" and ident.props.get("mfa") is False:
-            yield Hit(ident.id, {"mfa": False})
 
 
 def _wildcard_trust(ix: Index) -> Iterator[Hit]:
@@ -128,7 +157,7 @@ def _aws_wildcard(ix: Index, node: Node, doc_id: Any, *, trust: bool) -> Hit | N
                 {
                     "document": doc_id,
                     "statement": stmt.get("Sid", i),
-                    "conditions": sorted(stmt.get("Condition") or {}),
+                    "conditions": _condition_keys(stmt.get("Condition")),
                 }
             )
     if not grants:
@@ -143,6 +172,13 @@ def _aws_wildcard(ix: Index, node: Node, doc_id: Any, *, trust: bool) -> Hit | N
     return Hit(node.id, {"grants": grants, "conditional": not unconditional}, severity, title)
 
 
+def _condition_keys(condition: Any) -> list[str]:
+    """The condition operators of a statement (a malformed Condition still counts as one)."""
+    if isinstance(condition, dict):
+        return sorted(map(str, condition))
+    return ["<malformed>"] if condition else []
+
+
 def _gcp_public_members(ix: Index) -> Iterator[Hit]:
     for doc_id, doc in ix.documents.items():
         if not doc_id.endswith("#iam") or not isinstance(doc, dict):
@@ -154,13 +190,13 @@ def _gcp_public_members(ix: Index) -> Iterator[Hit]:
             {
                 "document": doc_id,
                 "role": b.get("role"),
-                "members": sorted(set(b["members"]) & PUBLIC_MEMBERS),
+                "members": sorted(strings(b["members"]) & PUBLIC_MEMBERS),
                 "condition": bool(b.get("condition")),
             }
             for b in as_list(doc.get("bindings"))
             if isinstance(b, dict)
             and isinstance(b.get("members"), list)
-            and PUBLIC_MEMBERS & set(b["members"])
+            and PUBLIC_MEMBERS & strings(b["members"])
         ]
         if grants:
             severity = Severity.CRITICAL if resource.kind == "account" else Severity.HIGH

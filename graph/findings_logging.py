@@ -21,17 +21,20 @@ def _logging(node: Node) -> Mapping[str, Any]:
 
 def _aws_trail(node: Node) -> Hit | None:
     log = _logging(node)
-    if "trails" not in log or not isinstance(log["trails"], list):
+    raw = log.get("trails", log.get("cloudtrail"))
+    if not isinstance(raw, list):
         return None
-    trails = [t for t in log["trails"] if isinstance(t, Mapping)]
-    good = [t for t in trails if t.get("multi_region") is True and t.get("is_logging") is True]
-    if good:
+    trails = [t for t in raw if isinstance(t, Mapping)]
+    multi = [t for t in trails if t.get("multi_region") is True]
+    if any(_trail_logging(t) is True for t in multi):
         return None
+    if any(_trail_logging(t) is None for t in multi):
+        return None  # a multi-region trail whose status was not read: unknown, not absent
     summary = [
         {
             "name": t.get("name"),
             "multi_region": t.get("multi_region"),
-            "is_logging": t.get("is_logging"),
+            "is_logging": _trail_logging(t),
         }
         for t in trails
     ]
@@ -41,7 +44,29 @@ def _aws_trail(node: Node) -> Hit | None:
     return Hit(node.id, {"trails": summary}, title=title)
 
 
+def _trail_logging(trail: Mapping[str, Any]) -> Any:
+    return trail.get("is_logging", trail.get("logging"))
+
+
+def _gcp_log_types(ix: Index, node_id: str) -> set[str] | None:
+    """allServices audit log types configured on ``node_id`` itself; None if not read."""
+    doc = ix.document(f"{node_id}#iam")
+    if doc is None:
+        return None
+    types: set[str] = set()
+    for config in as_list(doc.get("auditConfigs")):
+        if isinstance(config, Mapping) and config.get("service") == "allServices":
+            for entry in as_list(config.get("auditLogConfigs")):
+                if isinstance(entry, Mapping):
+                    types.add(str(entry.get("logType")))
+    return types
+
+
 def _gcp_data_access(ix: Index, node: Node) -> Hit | None:
+    """Projects only: audit configs are inherited from folders and the organization, so a
+    project is covered when it or any ancestor logs DATA_READ and DATA_WRITE."""
+    if "/projects/" not in node.id:
+        return None
     log = _logging(node)
     if "data_access_audit" in log:
         on = log["data_access_audit"] is True
@@ -55,20 +80,25 @@ def _gcp_data_access(ix: Index, node: Node) -> Hit | None:
                 "data-access audit logs are off",
             )
         )
-    doc = ix.document(f"{node.id}#iam")
-    if doc is None:
+    own = _gcp_log_types(ix, node.id)
+    if own is None:
         return None
-    types: set[str] = set()
-    for config in as_list(doc.get("auditConfigs")):
-        if isinstance(config, Mapping) and config.get("service") == "allServices":
-            for entry in as_list(config.get("auditLogConfigs")):
-                if isinstance(entry, Mapping):
-                    types.add(str(entry.get("logType")))
+    types, chain, current, seen = set(own), [], node, {node.id}
+    while isinstance(current.props.get("parent"), str) and current.props["parent"] not in seen:
+        parent_id = current.props["parent"]
+        seen.add(parent_id)
+        parent = ix.nodes.get(parent_id)
+        inherited = _gcp_log_types(ix, parent_id)
+        if parent is None or inherited is None:
+            return None  # an ancestor's policy was not read: unknown
+        types |= inherited
+        chain.append(parent_id)
+        current = parent
     if {"DATA_READ", "DATA_WRITE"} <= types:
         return None
     return Hit(
         node.id,
-        {"document": f"{node.id}#iam", "all_services_log_types": sorted(types)},
+        {"document": f"{node.id}#iam", "ancestors": chain, "all_services_log_types": sorted(types)},
         Severity.LOW,
         "data-access audit logs are off (allServices DATA_READ/DATA_WRITE)",
     )

@@ -28,13 +28,15 @@ MAX_SOURCES_PER_TARGET = 2000
 
 
 class _Source:
-    __slots__ = ("node", "ips", "refs", "subnets")
+    __slots__ = ("node", "ips", "nets", "ints", "refs", "subnets")
 
     def __init__(self, node: Node, ips: list[Any], refs: frozenset[str], subnets: list[str]):
         self.node = node
         self.ips = ips
+        self.nets: list[Net] = [ipaddress.ip_network(ip) for ip in ips]
+        self.ints = [(ip.version, int(ip)) for ip in ips]
         self.refs = refs
-        self.subnets = subnets
+        self.subnets = set(subnets)
 
 
 def _private_ips(node: Node) -> list[Any]:
@@ -84,7 +86,7 @@ def _sources(idx: NetIndex) -> tuple[dict[str, _Source], dict[str, _NetworkMembe
         network = idx.network_of(node.id)
         if network is None:
             continue
-        refs = {f"firewall:{fw}" for fw in idx.firewalls(node.id, "instance")}
+        refs = {f"firewall:{fw.lower()}" for fw in idx.firewalls(node.id, "instance")}
         refs.update(f"ntag:{t}" for t in node.props.get("network_tags") or ())
         refs.update(f"sa:{s}" for s in node.props.get("service_accounts") or ())
         refs.add("tag:virtualnetwork")
@@ -113,11 +115,26 @@ def _candidates(flt: Filter | None, group: _NetworkMembers) -> list[str]:
     return list(found)
 
 
-def network_reach_edges(idx: NetIndex) -> list[Edge]:
-    """Every ``network_reach`` edge of the snapshot (instance → instance / database)."""
+def _without_world(flt: Filter | None) -> Filter:
+    """The filter less its allow rules open to the whole internet (0.0.0.0/0, ::/0)."""
+    if flt is None:
+        return Filter("firewall", (), False)
+    rules = tuple(r for r in flt.rules if not (r.allow and any(n.prefixlen == 0 for n in r.nets)))
+    return Filter(flt.name, rules, flt.ordered, flt.unknown)
+
+
+def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) -> list[Edge]:
+    """Every ``network_reach`` edge of the snapshot (instance → instance / database).
+
+    A target in ``exposed`` (the internet already reaches it) gets no edge for what its
+    world-open rules admit: holding another machine adds nothing there, and a web tier open
+    to the world would otherwise link every machine of the network to it (n² edges that
+    make every blast radius the same).
+    """
     sources, members = _sources(idx)
     out: list[Edge] = []
-    cache: dict[Any, Any] = {}
+    cache: dict[Any, dict[str, Any] | None] = {}
+    chain_ids: dict[tuple[Filter, ...], int] = {}
     for target in idx.nodes.values():
         if target.kind not in (NodeKind.INSTANCE, NodeKind.DATABASE):
             continue
@@ -126,62 +143,98 @@ def network_reach_edges(idx: NetIndex) -> list[Edge]:
         if group is None:
             continue
         flt = idx.firewall_filter(target)
-        t_subnets = idx.subnets(target.id)
+        if target.id in exposed:
+            flt = _without_world(flt)
         cands = [c for c in _candidates(flt, group) if c != target.id]
+        if not cands:
+            continue
         truncated = len(cands) > MAX_SOURCES_PER_TARGET
-        for cand in sorted(cands)[:MAX_SOURCES_PER_TARGET] if truncated else cands:
+        if truncated:
+            cands = sorted(cands)[:MAX_SOURCES_PER_TARGET]
+        t_subnets = set(idx.subnets(target.id))
+        chains = {
+            same: (chain, spans, chain_ids.setdefault(chain, len(chain_ids)))
+            for same, (chain, spans) in _chains(idx, flt, sorted(t_subnets)[:1]).items()
+        }
+        for cand in cands:
             src = sources[cand]
-            edge = _reach(idx, src, target, flt, t_subnets, cache)
-            if edge is not None:
-                if truncated:
-                    edge.props["truncated"] = True  # type: ignore[index]
-                out.append(edge)
+            chain, spans, cid = chains[bool(src.subnets & t_subnets)]
+            props = _props(chain, spans, cid, src, target, cache)
+            if props is None:
+                continue
+            props = dict(props)
+            if truncated:
+                props["truncated"] = True
+            props["reason"] = f"{target.name} admits {src.node.name} on {props.pop('_where')}"
+            out.append(Edge(src.node.id, target.id, EdgeKind.NETWORK_REACH, props))
     return out
 
 
-def _reach(
-    idx: NetIndex,
-    src: _Source,
-    target: Node,
-    flt: Filter | None,
-    t_subnets: list[str],
-    cache: dict[Any, Any],
-) -> Edge | None:
-    chain: list[Filter] = []
-    same_subnet = bool(set(src.subnets) & set(t_subnets))
-    for sub in t_subnets[:1]:
-        filters, _unknown = idx.subnet_filters(sub)
-        chain.extend(f for f in filters if not (same_subnet and f.name.startswith("network_acl")))
-    if flt is not None:
-        chain.append(flt)
-    nets: list[Net] = [ipaddress.ip_network(ip) for ip in src.ips]
-    if not nets and not src.refs:
-        return None
-    matched = tuple(
-        sorted(
-            (f.name, r.id)
+_Spans = tuple[tuple[int, int, int], ...]
+
+
+def _chains(
+    idx: NetIndex, flt: Filter | None, t_subnets: list[str]
+) -> dict[bool, tuple[tuple[Filter, ...], _Spans]]:
+    """The target's filter chain from another subnet (NACL applies) and from its own, with
+    the address spans of every rule so a source's matching rules are found by integer compare.
+    """
+    out = {}
+    for same_subnet in (False, True):
+        chain: list[Filter] = []
+        for sub in t_subnets:
+            filters, _unknown = idx.subnet_filters(sub)
+            chain.extend(
+                f for f in filters if not (same_subnet and f.name.startswith("network_acl"))
+            )
+        if flt is not None:
+            chain.append(flt)
+        spans = tuple(
+            (n.version, int(n.network_address), int(n.broadcast_address))
             for f in chain
             for r in f.rules
-            if any(n.overlaps(rn) for n in nets for rn in r.nets if n.version == rn.version)
+            for n in r.nets
         )
-    )
-    key = (tuple(chain), src.refs, matched, tuple(n.version for n in nets))
-    if key not in cache:
-        cache[key] = evaluate(chain, nets, src.refs)
-    admissions = cache[key]
-    if not admissions:
+        out[same_subnet] = (tuple(chain), spans)
+    return out
+
+
+def _props(
+    chain: tuple[Filter, ...],
+    spans: _Spans,
+    chain_id: int,
+    src: _Source,
+    target: Node,
+    cache: dict[Any, dict[str, Any] | None],
+) -> dict[str, Any] | None:
+    """Edge props (without the reason) for one source; shared by every source that matches
+    the same rules with the same references."""
+    if not src.nets and not src.refs:
         return None
-    props = summarize(admissions)
-    props.pop("cidrs", None)
-    props.pop("dangerous", None)
-    port = target.props.get("port")
-    if target.kind == NodeKind.DATABASE and isinstance(port, int):
-        if not any(a <= port <= b for a, b in props["ports"]):
-            return None
-        props["ports"] = [[port, port]]
-    props["reason"] = (
-        f"{target.name} admits {src.node.name} on "
-        f"{describe_ports(props['ports'], props['protocols'])} "
-        f"(rules {', '.join(props['rules']) or 'none: no firewall'})"
+    matched = tuple(
+        i
+        for i, (v, lo, hi) in enumerate(spans)
+        if any(sv == v and lo <= si <= hi for sv, si in src.ints)
     )
-    return Edge(src.node.id, target.id, EdgeKind.NETWORK_REACH, props)
+    key = (chain_id, src.refs, matched, target.kind, target.props.get("port"))
+    if key in cache:
+        return cache[key]
+    admissions = evaluate(list(chain), src.nets, src.refs)
+    props: dict[str, Any] | None = None
+    if admissions:
+        props = summarize(admissions)
+        props.pop("cidrs", None)
+        props.pop("dangerous", None)
+        port = target.props.get("port")
+        if target.kind == NodeKind.DATABASE and isinstance(port, int):
+            if any(a <= port <= b for a, b in props["ports"]):
+                props["ports"] = [[port, port]]
+            else:
+                props = None
+    if props is not None:
+        props["_where"] = (
+            f"{describe_ports(props['ports'], props['protocols'])} "
+            f"(rules {', '.join(props['rules']) or 'none: no firewall'})"
+        )
+    cache[key] = props
+    return props

@@ -37,8 +37,18 @@ class NetIndex:
             self.out[(e.src, str(e.kind))].append(e)
         self._rules: dict[tuple[str, str], list[Rule] | None] = {}
 
-    def kind(self, node_id: str) -> str | None:
+    def get(self, node_id: str) -> Node | None:
+        """A node by id; Azure ids differ in case between references, so fall back to a
+        case-insensitive match."""
         node = self.nodes.get(node_id)
+        if node is None and node_id:
+            if not hasattr(self, "_lower"):
+                self._lower = {k.lower(): v for k, v in self.nodes.items()}
+            node = self._lower.get(node_id.lower())
+        return node
+
+    def kind(self, node_id: str) -> str | None:
+        node = self.get(node_id)
         return str(node.kind) if node else None
 
     def targets(self, src: str, kind: EdgeKind) -> list[str]:
@@ -51,7 +61,7 @@ class NetIndex:
         for net in self.targets(node_id, EdgeKind.IN_NETWORK):
             return net
         for sub in self.subnets(node_id):
-            node = self.nodes.get(sub)
+            node = self.get(sub)
             if node is not None and node.props.get("network"):
                 return str(node.props["network"])
             for net in self.targets(sub, EdgeKind.IN_NETWORK):
@@ -62,7 +72,7 @@ class NetIndex:
         """Compiled rules of a firewall or NACL; ``None`` when they were not read."""
         key = (firewall_id, direction)
         if key not in self._rules:
-            node = self.nodes.get(firewall_id)
+            node = self.get(firewall_id)
             raw = None if node is None else node.props.get("rules")
             if _unknown(node, "rules") or not isinstance(raw, list):
                 self._rules[key] = None
@@ -74,7 +84,7 @@ class NetIndex:
         """Firewalls (not NACLs) protecting a node, of one scope (``instance``/``subnet``)."""
         out = []
         for fw in self.targets(node_id, EdgeKind.PROTECTED_BY):
-            node = self.nodes.get(fw)
+            node = self.get(fw)
             if node is None:
                 out.append(fw)
             elif node.kind == NodeKind.FIREWALL:
@@ -133,7 +143,7 @@ class NetIndex:
 
     def subnet_filters(self, subnet_id: str) -> tuple[list[Filter], list[str]]:
         """NACL and subnet NSG filters of a subnet, and what about them is unknown."""
-        subnet = self.nodes.get(subnet_id)
+        subnet = self.get(subnet_id)
         filters: list[Filter] = []
         unknown: list[str] = []
         acl_ids = (
@@ -164,7 +174,7 @@ class NetIndex:
 
     def acl_egress(self, subnet_id: str) -> list[Filter]:
         """Stateless NACL egress filters (only when the NACL lists egress rules)."""
-        subnet = self.nodes.get(subnet_id)
+        subnet = self.get(subnet_id)
         acl = subnet.props.get("network_acl") if subnet else None
         if not acl:
             return []
@@ -173,7 +183,7 @@ class NetIndex:
 
     def internet_routes(self, subnet_id: str) -> tuple[list[Net], list[dict[str, Any]], bool]:
         """Destinations a subnet routes to an internet gateway, the route evidence, unknown?"""
-        subnet = self.nodes.get(subnet_id)
+        subnet = self.get(subnet_id)
         if subnet is None:
             return [ALL_V4, ALL_V6], [], True
         rt_id = subnet.props.get("route_table")
@@ -186,7 +196,7 @@ class NetIndex:
                 ev = {"subnet": subnet_id, "route": "default_internet_route"}
                 return [ALL_V4, ALL_V6], [ev], False
             return [], [], False
-        table = self.nodes.get(str(rt_id))
+        table = self.get(str(rt_id))
         if table is None or _unknown(table, "routes"):
             return [ALL_V4, ALL_V6], [], True
         nets: list[Net] = []

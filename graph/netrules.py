@@ -135,7 +135,7 @@ def source_refs(source: Mapping[str, Any]) -> tuple[list[Net], list[str]]:
     if "prefix_list" in source:
         nets.extend(n for n in (parse_net(c) for c in source.get("cidrs") or ()) if n)
     if source.get("firewall"):
-        refs.append(f"firewall:{source['firewall']}")
+        refs.append(f"firewall:{str(source['firewall']).lower()}")
     if source.get("tag"):
         refs.append(f"tag:{str(source['tag']).lower()}")
     if source.get("service_account"):

@@ -82,6 +82,23 @@ def blast_radius(
     return BlastRadius(source, reached, identities, truncated)
 
 
+def _reachable_digraph(G: nx.MultiDiGraph, source: str, max_depth: int | None) -> nx.DiGraph:
+    """The traversable edges among nodes reachable from ``source``, one hop per pair."""
+    parent, _d, _t = walk(G, source, max_depth=max_depth)
+    H = nx.DiGraph()
+    H.add_node(source)
+    for node in parent:
+        for hop in steps(G, node, arrived=parent[node], is_source=node == source):
+            if hop.dst in parent and not H.has_edge(node, hop.dst):
+                H.add_edge(node, hop.dst, hop=hop)
+    return H
+
+
+def _as_path(G: nx.MultiDiGraph, H: nx.DiGraph, nodes: list[str]) -> AttackPath:
+    hops = tuple(H.edges[u, v]["hop"] for u, v in zip(nodes, nodes[1:], strict=False))
+    return AttackPath(nodes[0], nodes[-1], str(G.nodes[nodes[-1]].get("kind")), hops)
+
+
 def alternative_paths(
     G: nx.MultiDiGraph, source: str, target: str, *, k: int = 3, max_depth: int | None = None
 ) -> list[AttackPath]:
@@ -89,21 +106,29 @@ def alternative_paths(
     :func:`networkx.shortest_simple_paths` on the traversable part reachable from source)."""
     if source not in G or target not in G:
         raise InputError(f"no node {source if source not in G else target!r} in the graph")
-    parent, _d, _t = walk(G, source, max_depth=max_depth)
-    if target not in parent:
+    H = _reachable_digraph(G, source, max_depth)
+    if target not in H:
         return []
-    H = nx.DiGraph()
-    for node in parent:
-        for hop in steps(G, node, arrived=parent[node], is_source=node == source):
-            if hop.dst in parent and not H.has_edge(node, hop.dst):
-                H.add_edge(node, hop.dst, hop=hop)
     out: list[AttackPath] = []
     for nodes in islice(nx.shortest_simple_paths(H, source, target), max(k, 0)):
         if max_depth is not None and len(nodes) - 1 > max_depth:
             break
-        hops = tuple(H.edges[u, v]["hop"] for u, v in zip(nodes, nodes[1:], strict=False))
-        out.append(AttackPath(source, target, str(G.nodes[target].get("kind")), hops))
+        out.append(_as_path(G, H, nodes))
     return out
+
+
+def all_paths(
+    G: nx.MultiDiGraph, source: str, target: str, *, max_depth: int, limit: int = 1000
+) -> list[AttackPath]:
+    """Every simple path source → target of at most ``max_depth`` hops (the first ``limit``
+    found), shortest first: :func:`networkx.all_simple_paths` over the traversable edges."""
+    if source not in G or target not in G:
+        raise InputError(f"no node {source if source not in G else target!r} in the graph")
+    H = _reachable_digraph(G, source, max_depth)
+    if target not in H:
+        return []
+    found = islice(nx.all_simple_paths(H, source, target, cutoff=max_depth), max(limit, 0))
+    return sorted((_as_path(G, H, nodes) for nodes in found), key=lambda p: p.length)
 
 
 def resolve_node(G: nx.MultiDiGraph, text: str) -> str:
@@ -161,6 +186,7 @@ __all__ = [
     "ExposureSummary",
     "Hop",
     "Reach",
+    "all_paths",
     "alternative_paths",
     "blast_radius",
     "exposed_summaries",

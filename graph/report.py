@@ -1,5 +1,5 @@
-"""A blast radius as a file: JSON (node-link plus paths), Markdown, one self-contained HTML
-page, or GraphML for Gephi/yEd.
+"""A blast radius as a file: JSON (paths plus nodes), Markdown, one self-contained HTML
+page, GraphML for Gephi/yEd, or BloodHound OpenGraph JSON for BloodHound CE.
 
 Every format carries the same facts: the source, the ranked targets, each path hop by hop
 with the reason for every edge and a remediation hint per edge kind, the details of the nodes
@@ -23,7 +23,7 @@ from blastscope.graph.errors import InputError
 from blastscope.graph.model import write_atomic
 from blastscope.graph.paths import AttackPath, BlastRadius, radius_subgraph
 
-FORMATS = ("json", "md", "html", "graphml")
+FORMATS = ("json", "md", "html", "graphml", "opengraph")
 
 REMEDIATION = {
     "exposes": "Close the port to the internet in the firewall rule, or remove the public "
@@ -148,6 +148,51 @@ def _graphml(G: nx.MultiDiGraph, radius: BlastRadius, paths: Sequence[AttackPath
     return "\n".join(nx.generate_graphml(out)) + "\n"
 
 
+def _og_value(value: Any) -> Any:
+    """OpenGraph properties hold primitives or flat arrays of one primitive type."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def _og_kind(kind: Any) -> str:
+    return "BS" + "".join(part.capitalize() for part in str(kind).split("_"))
+
+
+def _opengraph(G: nx.MultiDiGraph, radius: BlastRadius, paths: Sequence[AttackPath] | None) -> str:
+    """BloodHound OpenGraph generic-ingest JSON: ``{"metadata", "graph": {"nodes", "edges"}}``,
+    node and edge kinds prefixed ``BS`` (e.g. ``BSInstance``, ``BSCanAccess``)."""
+    sub = radius_subgraph(G, paths if paths is not None else radius)
+    nodes = []
+    for n, attrs in sub.nodes(data=True):
+        props: dict[str, Any] = {
+            "name": str(attrs.get("name") or n),
+            "displayname": str(attrs.get("name") or n),
+            "objectid": n,
+            "provider": str(attrs.get("provider") or ""),
+            "region": str(attrs.get("region") or ""),
+        }
+        for key, value in (attrs.get("props") or {}).items():
+            if value is not None and key not in props:
+                props[key] = _og_value(value)
+        nodes.append({"id": n, "kinds": [_og_kind(attrs.get("kind"))], "properties": props})
+    edges = []
+    for u, v, attrs in sub.edges(data=True):
+        props = {k: _og_value(x) for k, x in (attrs.get("props") or {}).items() if x is not None}
+        edges.append(
+            {
+                "kind": _og_kind(attrs.get("kind")),
+                "start": {"value": u, "match_by": "id"},
+                "end": {"value": v, "match_by": "id"},
+                "properties": props,
+            }
+        )
+    doc = {"metadata": {"source_kind": "Blastscope"}, "graph": {"nodes": nodes, "edges": edges}}
+    return json.dumps(doc, indent=1) + "\n"
+
+
 def render_report(
     G: nx.MultiDiGraph,
     radius: BlastRadius,
@@ -168,6 +213,8 @@ def render_report(
         raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "graphml":
         return _graphml(G, radius, paths)
+    if fmt == "opengraph":
+        return _opengraph(G, radius, paths)
     data = report_data(G, radius, paths=paths, warnings=warnings)
     if fmt == "json":
         return _json(G, data)

@@ -1,9 +1,10 @@
 """One cheap summary per exposed node, for the overview: ports, danger, reach, worst target.
 
-Exposed instances share identities (a fleet runs as one role), so the walk from each one
-stops at principals and takes their closure — every data node and identity reachable from a
-principal — from a cache computed once per principal. The summaries of hundreds of exposed
-instances then cost about one walk per distinct role, not one full walk per instance.
+Exposed instances share identities (a fleet runs as one role, roles assume each other), so
+walking from each one repeats the same work. Instead the region they reach is walked once,
+condensed into strongly connected components, and each component's reach is summed once
+(:class:`_ReachTable`); the worst target of each exposed node is then found by a walk that
+stops at the first node of the highest sensitivity its reach holds.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from blastscope.graph.netrules import merge_ranges
 from blastscope.graph.walk import (
     _DATA,
     _PRINCIPALS,
-    AttackPath,
+    Hop,
     Reach,
+    next_hops,
     path_to,
     rank_key,
     reach_of,
+    sensitivity,
     walk,
 )
 
@@ -64,72 +67,130 @@ class ExposureSummary:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Closure:
-    data: frozenset[str]
-    identities: frozenset[str]
-    worst: Reach | None
+class _ReachTable:
+    """Reachability of every node of the region the exposed nodes reach, computed once.
+
+    The traversable graph of the region is condensed into strongly connected components;
+    in reverse topological order each component's reach is its members plus its successors'
+    reach, held as Python-int bitsets (one bit per data node, one per principal). A fleet of
+    instances sharing a role, or roles that can assume each other, costs one union each.
+    ``runs_as`` out of a function counts when the function is exposed itself or something
+    may change its code (write/admin access or escalation) — the walk's rule, without the
+    per-walk arrival order.
+    """
+
+    def __init__(self, G: nx.MultiDiGraph, sources: list[str]) -> None:
+        self.G = G
+        index: dict[str, int] = {}
+        order: list[str] = []
+        pairs: list[tuple[int, int]] = []
+        for s in sources:
+            if s not in index:
+                index[s] = len(order)
+                order.append(s)
+        src_set = set(sources)
+        i = 0
+        while i < len(order):
+            node = order[i]
+            arrived = None if node in src_set or not self._writable(node) else _WRITE
+            for hop in next_hops(G, node, arrived=arrived, is_source=node in src_set):
+                j = index.get(hop.dst)
+                if j is None:
+                    j = index[hop.dst] = len(order)
+                    order.append(hop.dst)
+                pairs.append((i, j))
+            i += 1
+        H = nx.DiGraph()
+        H.add_nodes_from(range(len(order)))
+        H.add_edges_from(pairs)
+        C = nx.condensation(H)
+        mapping: dict[int, int] = C.graph["mapping"]
+        kinds = [G._node[n].get("kind") for n in order]
+        data_ix = {n: k for k, n in enumerate(i for i, kind in enumerate(kinds) if kind in _DATA)}
+        ident_ix = {
+            n: k for k, n in enumerate(i for i, kind in enumerate(kinds) if kind in _PRINCIPALS)
+        }
+        dbits: dict[int, int] = {}
+        ibits: dict[int, int] = {}
+        maxsens: dict[int, int] = {}
+        for c in reversed(list(nx.topological_sort(C))):
+            d = i_ = 0
+            top = -1
+            for m in C.nodes[c]["members"]:
+                if m in data_ix:
+                    d |= 1 << data_ix[m]
+                    top = max(top, sensitivity(G, order[m]))
+                elif m in ident_ix:
+                    i_ |= 1 << ident_ix[m]
+            for succ in C._succ[c]:
+                d |= dbits[succ]
+                i_ |= ibits[succ]
+                top = max(top, maxsens[succ])
+            dbits[c], ibits[c], maxsens[c] = d, i_, top
+        self.index, self.order, self.mapping = index, order, mapping
+        self.data_ix, self.ident_ix = data_ix, ident_ix
+        self.dbits, self.ibits, self.maxsens = dbits, ibits, maxsens
+
+    def _writable(self, node: str) -> bool:
+        if self.G._node[node].get("kind") != "function":
+            return False
+        for keyed in self.G._pred[node].values():
+            for a in keyed.values():
+                level = (a.get("props") or {}).get("level")
+                if a.get("kind") == "can_escalate" or level in ("write", "admin"):
+                    return True
+        return False
+
+    def counts(self, node: str) -> tuple[int, int, int]:
+        """(data reachable, identities reachable, highest sensitivity) — the node excluded."""
+        i = self.index[node]
+        c = self.mapping[i]
+        data = self.dbits[c].bit_count() - (i in self.data_ix)
+        idents = self.ibits[c].bit_count() - (i in self.ident_ix)
+        return data, idents, self.maxsens[c]
 
 
-def _closure(G: nx.MultiDiGraph, principal: str) -> _Closure:
-    parent, _depth, _t = walk(G, principal)
-    data = frozenset(n for n in parent if n != principal and G.nodes[n].get("kind") in _DATA)
-    idents = frozenset(n for n in parent if G.nodes[n].get("kind") in _PRINCIPALS)
-    worst = None
-    if data:
-        reaches = (reach_of(G, path_to(G, principal, n, parent)) for n in data)
-        worst = min(reaches, key=rank_key)
-    return _Closure(data, idents, worst)
+_WRITE = Hop("", "", "can_access", {"level": "write"})
 
 
-def _join(G: nx.MultiDiGraph, head: AttackPath, tail: Reach) -> Reach:
-    path = AttackPath(head.source, tail.id, tail.kind, head.hops + tail.path.hops)
-    return Reach(tail.id, tail.kind, tail.name, tail.level, tail.actions, tail.sensitivity, path)
+def _worst(G: nx.MultiDiGraph, node: str, top: int) -> Reach | None:
+    """The nearest data node of the highest sensitivity: a walk that stops when it finds one."""
+    if top < 0:
+        return None
+
+    def hit(n: str) -> bool:
+        return n != node and G._node[n].get("kind") in _DATA and sensitivity(G, n) >= top
+
+    parent, _depth, _t = walk(G, node, until=hit)
+    found = [n for n in parent if hit(n)]
+    if not found:  # only the node itself had that sensitivity: take the best of the rest
+        found = [n for n in parent if n != node and G._node[n].get("kind") in _DATA]
+        if not found:
+            return None
+    return min((reach_of(G, path_to(G, node, n, parent)) for n in found), key=rank_key)
 
 
 def _summary(
-    G: nx.MultiDiGraph, node: str, edges: list[dict[str, Any]], cache: dict[str, _Closure]
+    G: nx.MultiDiGraph, node: str, edges: list[dict[str, Any]], table: _ReachTable
 ) -> ExposureSummary:
-    parent, _depth, _t = walk(G, node, stop_kinds=_PRINCIPALS)
-    data: set[str] = set()
-    idents: set[str] = set()
-    candidates: list[Reach] = []
-    for n in parent:
-        if n == node:
-            continue
-        kind = G.nodes[n].get("kind")
-        if kind in _DATA:
-            data.add(n)
-            candidates.append(reach_of(G, path_to(G, node, n, parent)))
-        elif kind in _PRINCIPALS:
-            if n not in cache:
-                cache[n] = _closure(G, n)
-            closure = cache[n]
-            data |= closure.data
-            idents |= closure.identities
-            if closure.worst is not None:
-                candidates.append(_join(G, path_to(G, node, n, parent), closure.worst))
-    worst = min(candidates, key=rank_key) if candidates else None
+    data, idents, top = table.counts(node)
+    worst = _worst(G, node, top) if data else None
     ports = merge_ranges(
         (a, b) for e in edges for a, b in (e.get("ports") or []) if isinstance(a, int)
     )
     dangerous = sorted({d for e in edges for d in e.get("dangerous") or []})
     if any(e.get("imds_v1") for e in edges):
         dangerous.append("imds_v1")
-    score = (
-        (worst.sensitivity if worst else 0)
-        + 5 * len(dangerous)
-        + min(20, len(data))
-        + min(10, len(idents))
-    )
+    score = (worst.sensitivity if worst else 0) + 5 * len(dangerous) + min(20, data)
+    score += min(10, idents)
     return ExposureSummary(
         id=node,
         name=str(G.nodes[node].get("name") or node),
         kind=str(G.nodes[node].get("kind")),
         ports=ports,
         dangerous=dangerous,
-        data_count=len(data),
-        identity_count=len(idents),
+        data_count=data,
+        identity_count=idents,
         worst=worst,
         score=score,
     )
@@ -152,11 +213,12 @@ def exposed_summaries(G: nx.MultiDiGraph) -> list[ExposureSummary]:
     """
     if INTERNET_ID not in G:
         return []
-    cache: dict[str, _Closure] = {}
-    out = []
+    exposed: dict[str, list[dict[str, Any]]] = {}
     for node, keyed in G.succ[INTERNET_ID].items():
         edges = [dict(a.get("props") or {}) for a in keyed.values() if a.get("kind") == "exposes"]
         if edges:
-            out.append(_summary(G, node, edges, cache))
+            exposed[node] = edges
+    table = _ReachTable(G, list(exposed))
+    out = [_summary(G, node, edges, table) for node, edges in exposed.items()]
     out.sort(key=lambda s: (-s.score, -s.data_count, s.id))
     return out

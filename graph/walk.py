@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,15 +99,69 @@ class BlastRadius:
     """True when ``max_depth`` stopped the walk before it ran out of edges."""
 
 
-def _best(edges: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """Of parallel edges of one kind, the unconditional and strongest."""
-    return min(
-        edges,
-        key=lambda a: (
-            bool((a.get("props") or {}).get("conditional")),
-            -LEVEL_RANK.get(str((a.get("props") or {}).get("level")), 0),
-        ),
-    )
+def _rank(props: Mapping[str, Any]) -> tuple[bool, int]:
+    """Of parallel edges, prefer the unconditional and strongest."""
+    return (bool(props.get("conditional")), -LEVEL_RANK.get(str(props.get("level")), 0))
+
+
+def _gated(kind: Any, arrived: Hop | None, is_source: bool) -> bool:
+    """True when ``runs_as`` out of this node may not be walked: a function reached with
+    read access only (changing its code, i.e. write, is how one acts as its role)."""
+    if kind != "function" or is_source:
+        return False
+    if arrived is None:
+        return True
+    if arrived.kind in ("can_escalate", "exposes"):  # an open function URL runs the code
+        return False
+    return arrived.props.get("level") not in ("write", "admin")
+
+
+def next_hops(
+    G: nx.MultiDiGraph,
+    node: str,
+    *,
+    arrived: Hop | None = None,
+    is_source: bool = False,
+    include_conditional: bool = True,
+    seen: Mapping[str, Any] | None = None,
+) -> Iterator[Hop]:
+    """The hops an attacker holding ``node`` can take next: one per neighbour (the best of
+    parallel edges), skipping neighbours in ``seen``. Reads the adjacency dicts directly:
+    this is the inner loop of every walk."""
+    seen = seen if seen is not None else {}
+    kind = G._node[node].get("kind")
+    internet = node == INTERNET_ID
+    gated = _gated(kind, arrived, is_source)
+    for dst, keyed in G._succ[node].items():
+        if dst in seen:
+            continue
+        best: tuple[tuple[bool, int], str, Mapping[str, Any]] | None = None
+        for a in keyed.values():
+            k = a.get("kind")
+            if internet:
+                if k != "exposes":
+                    continue
+            elif k not in TRAVERSABLE or k == "attached_to":
+                continue
+            elif (k == "runs_as" and gated) or (k == "contains" and kind == "account"):
+                continue
+            props = a.get("props") or {}
+            if not include_conditional and props.get("conditional"):
+                continue
+            rank = _rank(props)
+            if best is None or rank < best[0]:
+                best = (rank, k, props)
+        if best is not None:
+            yield Hop(node, dst, best[1], best[2])
+    if internet:
+        return
+    for src, keyed in G._pred[node].items():
+        if src in seen:
+            continue
+        for a in keyed.values():
+            if a.get("kind") == "attached_to":
+                yield Hop(node, src, "attached_to", a.get("props") or {})
+                break
 
 
 def steps(
@@ -118,42 +172,10 @@ def steps(
     is_source: bool = False,
     include_conditional: bool = True,
 ) -> Iterator[Hop]:
-    """The hops an attacker holding ``node`` can take next (one per neighbour and kind)."""
-    kind = G.nodes[node].get("kind")
-    if node == INTERNET_ID:
-        for dst, keyed in G.succ[node].items():
-            attrs = [a for a in keyed.values() if a.get("kind") == "exposes"]
-            if attrs:
-                yield Hop(node, dst, "exposes", _best(attrs).get("props") or {})
-        return
-    if kind == "function" and not is_source:
-        level = str((arrived.props.get("level") if arrived else None) or "")
-        gate_runs_as = not (
-            arrived and (arrived.kind == "can_escalate" or level in ("write", "admin"))
-        )
-    else:
-        gate_runs_as = False
-    for dst, keyed in G.succ[node].items():
-        by_kind: dict[str, list[Mapping[str, Any]]] = {}
-        for a in keyed.values():
-            k = a.get("kind")
-            if k not in TRAVERSABLE or k == "attached_to":
-                continue
-            if k == "contains" and kind == "account":
-                continue
-            if k == "runs_as" and gate_runs_as:
-                continue
-            props = a.get("props") or {}
-            if not include_conditional and props.get("conditional"):
-                continue
-            by_kind.setdefault(k, []).append(a)
-        for k, attrs in by_kind.items():
-            yield Hop(node, dst, k, _best(attrs).get("props") or {})
-    for src, keyed in G.pred[node].items():
-        for a in keyed.values():
-            if a.get("kind") == "attached_to":
-                yield Hop(node, src, "attached_to", a.get("props") or {})
-                break
+    """The hops an attacker holding ``node`` can take next (one per neighbour)."""
+    return next_hops(
+        G, node, arrived=arrived, is_source=is_source, include_conditional=include_conditional
+    )
 
 
 def walk(
@@ -163,34 +185,39 @@ def walk(
     max_depth: int | None = None,
     include_conditional: bool = True,
     stop_kinds: frozenset[str] = frozenset(),
+    until: Callable[[str], bool] | None = None,
 ) -> tuple[dict[str, Hop | None], dict[str, int], bool]:
     """BFS: parent hop and depth of every reachable node; and whether depth cut it short.
 
-    Nodes of ``stop_kinds`` are reached but not expanded (exposed_summaries shares their
-    closures).
+    Nodes of ``stop_kinds`` are reached but not expanded. With ``until``, the walk ends at
+    the first node (in BFS order, so on a shortest path) for which it is true.
     """
     parent: dict[str, Hop | None] = {source: None}
     depth = {source: 0}
     truncated = False
     queue = deque([source])
+    nodes = G._node
     while queue:
         node = queue.popleft()
-        if node != source and G.nodes[node].get("kind") in stop_kinds:
+        if node != source and stop_kinds and nodes[node].get("kind") in stop_kinds:
             continue
-        for hop in steps(
+        d = depth[node]
+        hops = next_hops(
             G,
             node,
             arrived=parent[node],
             is_source=node == source,
             include_conditional=include_conditional,
-        ):
-            if hop.dst in parent:
-                continue
-            if max_depth is not None and depth[node] >= max_depth:
-                truncated = True
-                break
+            seen=parent,
+        )
+        if max_depth is not None and d >= max_depth:
+            truncated = truncated or next(hops, None) is not None
+            continue
+        for hop in hops:
             parent[hop.dst] = hop
-            depth[hop.dst] = depth[node] + 1
+            depth[hop.dst] = d + 1
+            if until is not None and until(hop.dst):
+                return parent, depth, truncated
             queue.append(hop.dst)
     return parent, depth, truncated
 

@@ -28,7 +28,7 @@ def test_exposed_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(out)
     assert [r["id"] for r in rows] == [WEB, JUMP]
     assert rows[0]["name"] == "web-1" and rows[0]["ports"] == [[22, 22], [443, 443]]
-    assert rows[0]["blast_radius"] == {"data": 8, "identities": 4}
+    assert rows[0]["blast_radius"] == {"data": 8, "identities": 3}
 
 
 def test_exposed_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,3 +110,24 @@ def test_bad_depth_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["paths", SNAP, "--from", "web-1", "--max-depth", "0"])
     assert exc.value.code == 2
+
+
+def test_paths_all_paths_and_opengraph(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(
+        capsys,
+        "paths",
+        SNAP,
+        "--from",
+        "web-1",
+        "--to",
+        PII,
+        "--all-paths",
+        "--max-depth",
+        "3",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    assert sorted(len(p["hops"]) for p in json.loads(out)["paths"]) == [2, 3]
+    code, out, _err = run(capsys, "paths", SNAP, "--from", "web-1", "--format", "opengraph")
+    assert code == 0 and json.loads(out)["graph"]["nodes"]

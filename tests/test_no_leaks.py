@@ -176,7 +176,7 @@ def snapshot_commands() -> dict[str, list[str]]:
             ["paths", "{snap}", "--from", VM, "--format", f]
             for f in ("table", "json", "md", "html", "graphml")
         ],
-        "who-can": [["who-can", "{snap}", "s3:GetObject", "*", "--format", "json"]],
+        "who-can": [["who-can", "{snap}", "ec2:StopInstances", VM, "--format", "json"]],
     }
     return {
         " ".join(argv): argv

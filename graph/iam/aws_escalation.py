@@ -19,11 +19,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from blastscope.graph.iam.aws_actions import canonical
-from blastscope.graph.iam.aws_edges import _may, evidence
+from blastscope.graph.iam.aws_edges import _may, evidence, may_on
 from blastscope.graph.iam.aws_eval import Result, evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, Principal
 from blastscope.graph.iam.aws_match import MAYBE, NO, YES
-from blastscope.graph.iam.aws_policy import Target
+from blastscope.graph.iam.aws_policy import (
+    Prepared,
+    Statement,
+    Target,
+    action_matches,
+    match_prepared,
+    mentions_resource,
+    prepare,
+)
 from blastscope.graph.model import Edge, EdgeKind, Node
 
 Need = tuple[str, str, str]
@@ -63,7 +71,8 @@ class Escalation:
         self.ix = ix
         self.assumable = assumable
         self._service_roles: dict[str, list[Node]] = {}
-        self._cache: dict[tuple[str, str, str], Result] = {}
+        self._cache: dict[tuple[Any, ...], Result] = {}
+        self._specific: dict[tuple[str, str], tuple[tuple[Statement, Prepared], ...]] = {}
 
     def roles_trusting(self, service: str) -> list[Node]:
         """Roles whose trust policy lets ``service`` assume them (what PassRole hands over)."""
@@ -84,15 +93,33 @@ class Escalation:
         return {p.id, *self.assumable.get(p.id, ())}
 
     def check(self, p: Principal, need: Need, extra: dict[str, list[str]] | None) -> Result:
-        action, arn, _ = need
-        key = (p.id, action, arn + repr(sorted((extra or {}).items())))
-        if key not in self._cache:
-            node = self.ix.nodes.get(arn)
-            target = Target(arn, family=arn.endswith(":"))
-            self._cache[key] = evaluate_actions(
-                self.ix, p, node, target, frozenset({action}), extra=extra
-            )
-        return self._cache[key]
+        """One action on one resource, shared between resources every statement of ``p``
+        treats alike (no resource policy, same match of each ARN-specific statement)."""
+        action, arn, service = need
+        node = self.ix.nodes.get(arn)
+        target = Target(arn, family=arn.endswith(":"))
+        if node is not None and self.ix.resource_policy(node, action.split(":", 1)[0]):
+            key: tuple[Any, ...] = (p.id, action, service, arn)
+        else:
+            specific = self._specific.get((p.id, action))
+            if specific is None:
+                ctx = self.ix.context(p, None, "")
+                every = [*p.identity, *(p.boundary or ()), *(s for lv in p.scp_levels for s in lv)]
+                specific = tuple(
+                    (s, prepare(s, ctx))
+                    for s in every
+                    if not s.resource_free and action_matches(s.action_key, action)
+                )
+                self._specific[(p.id, action)] = specific
+            sig = tuple(match_prepared(s, pre, target) for s, pre in specific)
+            key = (p.id, action, service, sig, target.family)
+            if any(mentions_resource(s.condition) for s, _ in specific):
+                key += (arn,)  # tags, account or region of this resource decide
+        found = self._cache.get(key)
+        if found is None:
+            found = evaluate_actions(self.ix, p, node, target, frozenset({action}), extra=extra)
+            self._cache[key] = found
+        return found
 
 
 def escalation_edges(ix: AwsIndex, assume: list[Edge] | None = None) -> Iterator[Edge]:
@@ -120,6 +147,9 @@ def _judge(esc: Escalation, p: Principal, name: str, cand: Candidate) -> Edge | 
         value = YES
         results = []
         for need in needs:
+            if not (p.unknown or may_on(p, need[0], need[1])):
+                value = NO
+                break
             extra = _extra(need)
             r = esc.check(p, need, extra)
             action = need[0]

@@ -161,14 +161,21 @@ def evaluate_actions(
     if rpolicy is True:
         rpolicy = ix.resource_policy(resource, service)
     grant = bounded
+    direct = role = account = NONE_SET
     if isinstance(rpolicy, ResourcePolicy):
         direct, role, account, r_deny = _resource_layer(
             ix, principal, rpolicy, target, ctx, universe, hits
         )
         if rpolicy.error:
+            # Unknown policy: it may deny anything; a key / trust policy may delegate to the
+            # account (so the caller's own policies decide, conditionally); another
+            # resource policy may grant directly.
             unknown.append(rpolicy.error)
             r_deny = TriSet(r_deny.yes, universe)
-            direct = TriSet(direct.yes, universe)
+            if rpolicy.required:
+                account = TriSet(account.yes, universe)
+            else:
+                direct = TriSet(direct.yes, universe)
         deny = deny | r_deny
         via_resource = direct | (role & boundary)
         if rpolicy.required:
@@ -184,6 +191,19 @@ def evaluate_actions(
                     missing.append(f"the {what} {rpolicy.doc_id} does not allow it")
         else:
             grant = bounded | via_resource
+    r_account = (ctx.lookup("aws:resourceaccount") or [""])[0]
+    if r_account and principal.account and r_account != principal.account:
+        # Cross-account ("Cross-account policy evaluation logic"): the caller's own policies
+        # AND the resource's policy must both allow.
+        if isinstance(rpolicy, ResourcePolicy):
+            grant = bounded & (direct | role | account)
+        else:
+            grant = NONE_SET
+        if not grant.maybe:
+            missing.append(
+                f"cross-account: the resource's policy (account {r_account}) and the"
+                " caller's policies must both allow it"
+            )
     allowed = deny.invert(universe) & scp & grant
     if not grant.maybe and not missing:
         missing.append("no policy allows it")

@@ -76,6 +76,7 @@ class AwsIndex:
     """Managed policy node id → principals/groups it is attached to."""
     warnings: list[str] = field(default_factory=list)
     _docs: dict[str, ParsedDocument] = field(default_factory=dict)
+    _policies: dict[tuple[str, str], ResourcePolicy | None] = field(default_factory=dict)
 
     def document(self, doc_id: str) -> ParsedDocument:
         """A parsed document (missing → error, recorded once as a warning)."""
@@ -94,6 +95,12 @@ class AwsIndex:
         """The resource policy that takes part for ``service`` actions on ``node``."""
         if node is None:
             return None
+        key = (node.id, service)
+        if key not in self._policies:
+            self._policies[key] = self._resource_policy(node, service)
+        return self._policies[key]
+
+    def _resource_policy(self, node: Node, service: str) -> ResourcePolicy | None:
         kind = str(node.kind)
         if kind == "role":
             if service != "sts":
@@ -139,7 +146,7 @@ class AwsIndex:
             values["aws:username"] = []
         else:
             values["aws:username"] = [principal.name]
-            uid = p.props.get("user_id") or p.props.get("principal_id")
+            uid = p.props.get("user_id") or p.props.get("native_id")
             if uid:
                 values["aws:userid"] = [str(uid)]
         parts = arn_parts(resource_arn)

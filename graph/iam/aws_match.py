@@ -51,8 +51,9 @@ def glob_match(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
     """
     if pattern == "*":
         return True
-    if "*" not in pattern and "?" not in pattern and not ignore_case:
-        return pattern == text
+    if not ignore_case and "*" not in pattern and "?" not in pattern and "\x00" not in pattern:
+        if "\x01" not in pattern:
+            return pattern == text
     return _glob_regex(pattern, ignore_case).fullmatch(text) is not None
 
 

@@ -39,18 +39,21 @@ class Statement:
     principals: tuple[str, ...] | None
     not_principals: tuple[str, ...] | None
     condition: Any
+    action_key: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None)
+    """(actions, not_actions): the cache key of action matching (set on parse)."""
+    resource_free: bool = False
+    """True when the statement matches every resource alike (``Resource: *``, no
+    resource-dependent condition): its result can be shared across resources."""
 
-    @property
-    def action_key(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-        return self.actions, self.not_actions
-
-    @property
-    def resource_free(self) -> bool:
-        """True when the statement matches every resource alike (``Resource: *``, no
-        resource-dependent condition) — its result can be shared across resources."""
-        if self.not_resources is not None or self.resources is None or "*" not in self.resources:
-            return False
-        return not mentions_resource(self.condition)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action_key", (self.actions, self.not_actions))
+        free = (
+            self.not_resources is None
+            and self.resources is not None
+            and "*" in self.resources
+            and not mentions_resource(self.condition)
+        )
+        object.__setattr__(self, "resource_free", free)
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,10 @@ def decide(index: RbacIndex, oid: str, action: str, resource: str) -> Decision:
         and any(b.grants(action, control=control, data=data) for b in d.blocks)
     ]
     if denies:
-        refs = tuple(StatementRef(d.id, None, d.name, "deny") for d in denies)
+        refs = tuple(
+            StatementRef(d.id, _block_index(d.blocks, action, control, data), d.name, "deny")
+            for d in denies
+        )
         return Decision(
             Outcome.EXPLICIT_DENY, refs, f"{action} denied by deny assignment '{denies[0].name}'"
         )
@@ -125,6 +128,13 @@ def decide(index: RbacIndex, oid: str, action: str, resource: str) -> Decision:
     return Decision(Outcome.IMPLICIT_DENY, (), f"no role assignment grants {action}{tail}")
 
 
+def _block_index(blocks: Any, action: str, control: bool, data: bool) -> int | None:
+    for i, block in enumerate(blocks):
+        if block.grants(action, control=control, data=data):
+            return i
+    return None
+
+
 @register_analysis("azure-rbac")
 def permission_edges(snapshot: Snapshot) -> list[Edge]:
     """``can_access`` and ``can_escalate`` edges for every Azure principal we can name."""
@@ -134,6 +144,7 @@ def permission_edges(snapshot: Snapshot) -> list[Edge]:
 
 
 def evidence(decision: Decision) -> list[dict[str, Any]]:
+    """A decision's statements as edge evidence entries."""
     return [
         {"document": s.document, "statement": s.index, "role": s.sid, "effect": s.effect}
         for s in decision.statements

@@ -80,6 +80,7 @@ def pattern(text: str) -> re.Pattern[str]:
 
 
 def matches(patterns: Iterable[str], action: str) -> bool:
+    """Does any of ``patterns`` match ``action`` (case-insensitive, wildcards)?"""
     a = action.lower()
     return any(pattern(p).match(a) for p in patterns if isinstance(p, str))
 
@@ -118,6 +119,7 @@ class PermissionBlock:
 
 
 def blocks(doc: Mapping[str, Any]) -> tuple[PermissionBlock, ...]:
+    """The permission blocks of a role definition or deny assignment document."""
     perms = doc.get("permissions")
     if not isinstance(perms, Sequence) or isinstance(perms, str):
         return ()
@@ -161,6 +163,7 @@ def access_policy_permission(action: str) -> tuple[str, str] | None:
 
 
 def policy_allows(policy: Mapping[str, Any], category: str, verb: str) -> bool:
+    """Does one access policy grant ``verb`` in ``category`` (``all`` grants everything)?"""
     perms = (policy.get("permissions") or {}).get(category) or []
     wanted = verb.lower()
     return any(isinstance(p, str) and p.lower() in (wanted, "all") for p in perms)

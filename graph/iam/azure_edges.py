@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from blastscope.graph.iam import Decision, Outcome
@@ -103,8 +104,7 @@ ALL_ACTIONS = frozenset(
 
 
 def derive(index: RbacIndex) -> list[Edge]:
-    from blastscope.graph.iam.azure import decide, evidence
-
+    """Every Azure principal's ``can_access`` and ``can_escalate`` edges."""
     identities_of: dict[str, list[str]] = defaultdict(list)
     for e in index.snapshot.edges:
         if e.kind == EdgeKind.RUNS_AS and e.src in index.nodes and e.dst in index.nodes:
@@ -114,113 +114,208 @@ def derive(index: RbacIndex) -> list[Edge]:
         src = index.node_for(oid)
         if src is None or not _may_matter(index, oid):
             continue
-        cache: dict[tuple[Any, ...], Decision] = {}
-
-        def check(action: str, n: Node, oid: str = oid, cache: dict = cache) -> Decision:  # type: ignore[type-arg]
-            key = _cache_key(index, oid, action, n)
-            if key not in cache:
-                cache[key] = decide(index, oid, action, norm(n.id))
-            return cache[key]
-
-        can_write_vm = None
-        for n in _candidates(index, oid):
-            if n.id == src:
-                continue
-            checks = access_checks(n)
-            if checks is not None:
-                edge = _access_edge(src, n, checks, check, evidence)
-                if edge is not None:
-                    edges.append(edge)
-            if n.kind == NodeKind.INSTANCE and identities_of.get(n.id):
-                for technique, actions in VM_TAKEOVER.items():
-                    granted = [(a, d) for a in actions if (d := check(a, n)).allowed]
-                    if granted:
-                        for ident in identities_of[n.id]:
-                            if ident != src:
-                                edges.append(_escalate(src, ident, technique, granted, n, evidence))
-            if n.kind == NodeKind.IDENTITY and n.props.get("principal_type") == "managed_identity":
-                granted = [(ROLE_ASSIGN, d)] if (d := check(ROLE_ASSIGN, n)).allowed else []
-                if granted:
-                    edges.append(
-                        _escalate(src, n.id, "role_assignment_write", granted, n, evidence)
-                    )
-                if n.props.get("assignment") == "user" and (d := check(ASSIGN_IDENTITY, n)).allowed:
-                    if can_write_vm is None:
-                        can_write_vm = _can_write_some_vm(index, oid, decide)
-                    edges.append(
-                        _escalate(
-                            src,
-                            n.id,
-                            "assign_identity",
-                            [(ASSIGN_IDENTITY, d)],
-                            n,
-                            evidence,
-                            extra_conditional=not can_write_vm,
-                        )
-                    )
+        edges.extend(_PrincipalEdges(index, oid, src, identities_of).run())
     return edges
 
 
-def _access_edge(src, n, checks, check, evidence) -> Edge | None:  # type: ignore[no-untyped-def]
-    granted: list[tuple[str, str, Decision]] = []
-    for level in LEVELS:
-        for action in checks.get(level, ()):
-            d = check(action, n)
-            if d.allowed:
+class _PrincipalEdges:
+    """One principal's edges. Decisions depend only on a resource's *context* (the
+    assignments and denies that apply there, its kind, a vault's own policies), so each
+    (context, question) is evaluated once however many resources share it."""
+
+    def __init__(
+        self, index: RbacIndex, oid: str, src: str, identities_of: Mapping[str, list[str]]
+    ) -> None:
+        self.index, self.oid, self.src, self.identities_of = index, oid, src, identities_of
+        self.decisions: dict[tuple[Any, ...], Decision] = {}
+        self.results: dict[tuple[Any, ...], Any] = {}
+        self.can_write_vm: bool | None = None
+
+    def check(self, action: str, ctx: tuple[Any, ...], resource: str) -> Decision:
+        from blastscope.graph.iam.azure import decide
+
+        key = (action, ctx)
+        found = self.decisions.get(key)
+        if found is None:
+            found = self.decisions[key] = decide(self.index, self.oid, action, resource)
+        return found
+
+    def granted(
+        self, actions: Iterable[str], ctx: tuple[Any, ...], resource: str
+    ) -> list[tuple[str, Decision]]:
+        key = ("granted", tuple(actions), ctx)
+        if key not in self.results:
+            self.results[key] = [
+                (a, d) for a in key[1] if (d := self.check(a, ctx, resource)).allowed
+            ]
+        return self.results[key]  # type: ignore[no-any-return]
+
+    def run(self) -> Iterable[Edge]:
+        reached: set[str] = set()
+        for edge in self.resources():
+            if edge.kind == EdgeKind.CAN_ACCESS:
+                reached.add(edge.dst)
+            yield edge
+        yield from self.parts_of_resources(reached)
+
+    def parts_of_resources(self, reached: set[str]) -> Iterable[Edge]:
+        """Assignments scoped *below* a data resource (one container, one secret) still reach
+        data in it: a ``can_access`` edge marked ``partial`` with the assignment's scope."""
+        index = self.index
+        for scope in sorted({a.scope for a in index.assignments.get(self.oid, ())}):
+            n = _data_ancestor(index, scope)
+            if n is None or n.id in reached or n.id == self.src:
+                continue
+            checks = access_checks(n)
+            assert checks is not None
+            props = self.access_props(checks, _context(index, self.oid, n, scope), scope)
+            if props is None:
+                continue
+            part = scope[len(norm(n.id)) + 1 :]
+            reason = props["reason"].replace("{name}", n.name)
+            yield Edge(
+                self.src,
+                n.id,
+                EdgeKind.CAN_ACCESS,
+                {
+                    **props,
+                    "reason": f"on {part} of {n.name}: {reason}",
+                    "partial": True,
+                    "scope": scope,
+                },
+            )
+            reached.add(n.id)
+
+    def resources(self) -> Iterable[Edge]:
+        index, src = self.index, self.src
+        for n in _candidates(index, self.oid):
+            if n.id == src:
+                continue
+            resource = index.lower_ids[n.id]
+            ctx = _context(index, self.oid, n, resource)
+            checks = access_checks(n)
+            if checks is not None:
+                props = self.access_props(checks, ctx, resource)
+                if props is not None:
+                    reason = props["reason"].replace("{name}", n.name)
+                    yield Edge(src, n.id, EdgeKind.CAN_ACCESS, {**props, "reason": reason})
+            if n.kind == NodeKind.INSTANCE and self.identities_of.get(n.id):
+                for technique, actions in VM_TAKEOVER.items():
+                    granted = self.granted(actions, ctx, resource)
+                    if granted:
+                        for ident in self.identities_of[n.id]:
+                            if ident != src:
+                                yield _escalate(src, ident, technique, granted, n)
+            if n.kind == NodeKind.IDENTITY and n.props.get("principal_type") == "managed_identity":
+                granted = self.granted((ROLE_ASSIGN,), ctx, resource)
+                if granted:
+                    yield _escalate(src, n.id, "role_assignment_write", granted, n)
+                granted = self.granted((ASSIGN_IDENTITY,), ctx, resource)
+                if granted and n.props.get("assignment") == "user":
+                    if self.can_write_vm is None:
+                        self.can_write_vm = _can_write_some_vm(index, self.oid)
+                    yield _escalate(
+                        src,
+                        n.id,
+                        "assign_identity",
+                        granted,
+                        n,
+                        extra_conditional=not self.can_write_vm,
+                    )
+
+    def access_props(
+        self, checks: Mapping[str, tuple[str, ...]], ctx: tuple[Any, ...], resource: str
+    ) -> dict[str, Any] | None:
+        key = ("access", tuple(checks.items()), ctx)
+        if key in self.results:
+            return self.results[key]  # type: ignore[no-any-return]
+        granted: list[tuple[str, str, Decision]] = []
+        for level in LEVELS:
+            for action, d in self.granted(checks.get(level, ()), ctx, resource):
                 granted.append((level, action, d))
-    d = check(ROLE_ASSIGN, n)
-    if d.allowed:
-        granted.append(("admin", ROLE_ASSIGN, d))
-    if not granted:
-        return None
-    level = max((g[0] for g in granted), key=LEVELS.index)
-    firm = [g for g in granted if g[2].outcome == Outcome.ALLOW]
-    conditional = not firm
-    best = (firm or granted)[-1]
-    docs = {json_key(s): s for g in granted for s in evidence(g[2])}
-    if best[1] == ROLE_ASSIGN:
-        reason = f"can grant itself any role on {n.name} ({best[2].reason})"
-    else:
-        reason = best[2].reason
-    return Edge(
-        src,
-        n.id,
-        EdgeKind.CAN_ACCESS,
-        {
-            "actions": sorted({g[1] for g in granted}),
-            "level": level,
-            "conditional": conditional,
-            "reason": reason,
-            "evidence": sorted(docs.values(), key=json_key),
-        },
-    )
+        for action, d in self.granted((ROLE_ASSIGN,), ctx, resource):
+            granted.append(("admin", action, d))
+        props: dict[str, Any] | None = None
+        if granted:
+            firm = [g for g in granted if g[2].outcome == Outcome.ALLOW]
+            best = (firm or granted)[-1]
+            reason = best[2].reason
+            if best[1] == ROLE_ASSIGN:
+                reason = f"can grant itself any role on {{name}} ({reason})"
+            props = {
+                "actions": sorted({g[1] for g in granted}),
+                "level": max((g[0] for g in granted), key=LEVELS.index),
+                "conditional": not firm,
+                "reason": reason,
+                "evidence": _evidence(d for _, _, d in granted),
+            }
+        self.results[key] = props
+        return props
 
 
-def _escalate(  # type: ignore[no-untyped-def]
-    src, dst, technique, granted, via: Node, evidence, *, extra_conditional: bool = False
+def _evidence(decisions: Iterable[Decision]) -> list[dict[str, Any]]:
+    """Evidence entries of some decisions, de-duplicated (decisions are cached, so is this)."""
+    return [dict(item) for item in _evidence_cached(tuple(decisions))]
+
+
+@lru_cache(maxsize=4096)
+def _evidence_cached(decisions: tuple[Decision, ...]) -> tuple[dict[str, Any], ...]:
+    from blastscope.graph.iam.azure import evidence
+
+    docs = {json_key(s): s for d in decisions for s in evidence(d)}
+    return tuple(sorted(docs.values(), key=json_key))
+
+
+_WHAT = {
+    "vm_run_command": "can run commands on {name} and act as its identity",
+    "vm_extension": "can install an extension on {name} and act as its identity",
+    "role_assignment_write": "can assign roles on {name}",
+    "assign_identity": "can attach identity {name} to a VM it controls",
+}
+
+
+def _escalate(
+    src: str,
+    dst: str,
+    technique: str,
+    granted: list[tuple[str, Decision]],
+    via: Node,
+    *,
+    extra_conditional: bool = False,
 ) -> Edge:
-    conditional = extra_conditional or all(d.outcome == Outcome.CONDITIONAL for _, d in granted)
-    what = {
-        "vm_run_command": f"can run commands on {via.name} and act as its identity",
-        "vm_extension": f"can install an extension on {via.name} and act as its identity",
-        "role_assignment_write": f"can assign roles on {via.name}",
-        "assign_identity": f"can attach identity {via.name} to a VM it controls",
-    }[technique]
+    actions, conditional, why, evidence = _escalation_parts(
+        technique, tuple(granted), extra_conditional
+    )
+    what = _WHAT[technique].format(name=via.name)
     if technique == "assign_identity" and extra_conditional:
         what += " (needs write on some VM, not found)"
-    docs = {json_key(s): s for _, d in granted for s in evidence(d)}
     return Edge(
         src,
         dst,
         EdgeKind.CAN_ESCALATE,
         {
             "technique": technique,
-            "actions": sorted({a for a, _ in granted}),
+            "actions": list(actions),
             "conditional": conditional,
-            "reason": f"{what} ({granted[0][1].reason})",
-            "evidence": sorted(docs.values(), key=json_key),
+            "reason": f"{what} ({why})",
+            "evidence": [dict(e) for e in evidence],
             "via": via.id,
         },
+    )
+
+
+@lru_cache(maxsize=4096)
+def _escalation_parts(
+    technique: str, granted: tuple[tuple[str, Decision], ...], extra_conditional: bool
+) -> tuple[tuple[str, ...], bool, str, tuple[dict[str, Any], ...]]:
+    """What every escalation edge of one (technique, decisions) shares, built once."""
+    conditional = extra_conditional or all(d.outcome == Outcome.CONDITIONAL for _, d in granted)
+    actions = tuple(sorted({a for a, _ in granted}))
+    return (
+        actions,
+        conditional,
+        granted[0][1].reason,
+        _evidence_cached(tuple(d for _, d in granted)),
     )
 
 
@@ -261,27 +356,41 @@ def _may_matter(index: RbacIndex, oid: str) -> bool:
     return False
 
 
-def _cache_key(index: RbacIndex, oid: str, action: str, n: Node) -> tuple[Any, ...]:
-    resource = norm(n.id)
+def _data_ancestor(index: RbacIndex, scope: str) -> Node | None:
+    """The nearest data node strictly above ``scope`` (a storage account above a container)."""
+    parts = scope.split("/")
+    for cut in range(len(parts) - 1, 2, -1):
+        found = index.nodes_lower.get("/".join(parts[:cut]))
+        if found is not None:
+            return found if access_checks(found) is not None else None
+    return None
+
+
+def _context(index: RbacIndex, oid: str, n: Node, resource: str) -> tuple[Any, ...]:
+    """What a decision for ``oid`` on ``n`` depends on: the assignments and deny assignments
+    that apply there, the node kind, and the vault's own access policies."""
     applicable = tuple(
         a.id for a in index.assignments.get(oid, ()) if index.applies(a.scope, resource)
     )
-    denies = tuple(
-        d.id
-        for d in index.denies
-        if (d.principals & {oid, EVERYONE})
-        and index.applies(d.scope, resource, children=d.child_scopes)
-    )
+    denies = ()
+    if index.denies:
+        denies = tuple(
+            d.id
+            for d in index.denies
+            if (d.principals & {oid, EVERYONE})
+            and index.applies(d.scope, resource, children=d.child_scopes)
+        )
     exact = resource if resource in index.vault_policies else None
-    return (action, n.kind, applicable, denies, exact)
+    return (n.kind, applicable, denies, exact)
 
 
-def _can_write_some_vm(index: RbacIndex, oid: str, decide) -> bool:  # type: ignore[no-untyped-def]
+def _can_write_some_vm(index: RbacIndex, oid: str) -> bool:
+    """Could ``oid`` create or change some VM (to attach an identity to)? Probed at each of
+    its assignment scopes, which covers every VM below them."""
+    from blastscope.graph.iam.azure import decide
+
     for assignment in index.assignments.get(oid, ()):
         probe = f"{assignment.scope}/providers/microsoft.compute/virtualmachines/any"
         if decide(index, oid, VM_WRITE, probe).allowed:
-            return True
-    for n in index.nodes.values():
-        if n.kind == NodeKind.INSTANCE and decide(index, oid, VM_WRITE, norm(n.id)).allowed:
             return True
     return False

@@ -26,6 +26,7 @@ _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
 
 def norm(ident: str | None) -> str:
+    """An id or scope in the form scopes compare in: lower case, no trailing slash."""
     return (ident or "").strip().rstrip("/").lower() or "/"
 
 
@@ -65,6 +66,7 @@ class RbacIndex:
         self.snapshot = snapshot
         self.nodes: dict[str, Node] = {}
         self.nodes_lower: dict[str, Node] = {}
+        self.lower_ids: dict[str, str] = {}
         self.roles: dict[str, RoleDef] = {}
         self.assignments: dict[str, list[Assignment]] = defaultdict(list)
         self.denies: list[DenyAssignment] = []
@@ -79,7 +81,9 @@ class RbacIndex:
             if n.provider != "azure":
                 continue
             self.nodes[n.id] = n
-            self.nodes_lower[norm(n.id)] = n
+            key = norm(n.id)
+            self.nodes_lower[key] = n
+            self.lower_ids[n.id] = key
             pid = str(n.props.get("principal_id") or "").lower()
             if n.kind in (NodeKind.IDENTITY, NodeKind.GROUP) and pid:
                 managed = n.props.get("principal_type") == "managed_identity"
@@ -88,16 +92,19 @@ class RbacIndex:
             if n.kind == NodeKind.ACCOUNT:
                 mgs = n.props.get("management_groups") or []
                 self.account_mgs[norm(n.id)] = frozenset(norm(m) for m in mgs)
-        for doc_id, doc in self.snapshot.documents.items():
-            if not isinstance(doc, Mapping):
+        for doc_id, raw in self.snapshot.documents.items():
+            if not isinstance(raw, Mapping):
                 continue
-            low = doc_id.lower()
-            if "/providers/microsoft.authorization/roledefinitions/" in low:
-                guid = low.rsplit("/", 1)[-1]
-                self.roles[guid] = RoleDef(
-                    doc_id, guid, str(doc.get("roleName") or guid), blocks(doc)
-                )
-            elif "/providers/microsoft.authorization/roleassignments/" in low:
+            doc = _flatten(raw)
+            kind = _doc_kind(doc_id.lower(), doc)
+            if kind == "definition":
+                guid = _guid_of(doc_id, doc)
+                role = RoleDef(doc_id, guid, str(doc.get("roleName") or guid), blocks(doc))
+                self.roles[guid] = role
+                name = str(doc.get("name") or "").lower()
+                if name and name != guid:
+                    self.roles.setdefault(name, role)
+            elif kind == "assignment":
                 principal = str(doc.get("principalId") or "").lower()
                 if principal:
                     self.assignments[principal].append(
@@ -109,11 +116,12 @@ class RbacIndex:
                             condition=doc.get("condition") or None,
                         )
                     )
-            elif "/providers/microsoft.authorization/denyassignments/" in low:
+            elif kind == "deny":
                 self.denies.append(_deny(doc_id, doc))
-            elif low.endswith("#access_policies") and doc.get("enableRbacAuthorization") is False:
+            elif kind == "vault" and doc.get("enableRbacAuthorization") is False:
                 policies = [p for p in doc.get("accessPolicies") or [] if isinstance(p, Mapping)]
-                self.vault_policies[norm(doc_id.rsplit("#", 1)[0])] = (doc_id, policies)
+                vault = doc.get("id") if isinstance(doc.get("id"), str) else None
+                self.vault_policies[norm(vault or doc_id.rsplit("#", 1)[0])] = (doc_id, policies)
 
     # --- principals ---------------------------------------------------------------------
     def object_id(self, principal: str) -> str | None:
@@ -122,6 +130,13 @@ class RbacIndex:
         if text.lower().startswith(PRINCIPAL_PREFIX):
             return text[len(PRINCIPAL_PREFIX) :].lower()
         found = self.nodes.get(text) or self.nodes_lower.get(norm(text))
+        if found is None:
+            named = [
+                n
+                for n in self.nodes.values()
+                if n.name == text and n.kind in (NodeKind.IDENTITY, NodeKind.GROUP)
+            ]
+            found = named[0] if len(named) == 1 else None
         if found is not None:
             pid = found.props.get("principal_id")
             return str(pid).lower() if pid else None
@@ -136,6 +151,7 @@ class RbacIndex:
         return ident if ident in self.nodes else None
 
     def principals(self) -> set[str]:
+        """Object ids of every principal with a role assignment or a vault access policy."""
         out = set(self.assignments)
         for _doc, policies in self.vault_policies.values():
             out.update(str(p.get("objectId") or "").lower() for p in policies)
@@ -171,7 +187,44 @@ class RbacIndex:
                 yield self.nodes_lower[key]
 
 
+def _flatten(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Accept the raw ARM shape (``{"id", "name", "properties": {...}}``) as well as
+    MODEL.md's flattened one."""
+    inner = doc.get("properties")
+    if isinstance(inner, Mapping):
+        return {**inner, **{k: v for k, v in doc.items() if k != "properties"}}
+    return doc
+
+
+def _doc_kind(low_id: str, doc: Mapping[str, Any]) -> str | None:
+    """Which Azure RBAC input a document is: by its ARM id, else by its fields."""
+    if "/providers/microsoft.authorization/roledefinitions/" in low_id:
+        return "definition"
+    if "/providers/microsoft.authorization/roleassignments/" in low_id:
+        return "assignment"
+    if "/providers/microsoft.authorization/denyassignments/" in low_id:
+        return "deny"
+    if low_id.endswith("#access_policies") or "accessPolicies" in doc:
+        return "vault"
+    if "roleDefinitionId" in doc and "principalId" in doc:
+        return "assignment"
+    if "denyAssignmentName" in doc or ("excludePrincipals" in doc and "permissions" in doc):
+        return "deny"
+    if "roleName" in doc and "permissions" in doc:
+        return "definition"
+    return None
+
+
+def _guid_of(doc_id: str, doc: Mapping[str, Any]) -> str:
+    tail = norm(doc_id).rsplit("/", 1)[-1]
+    if _GUID.match(tail):
+        return tail
+    name = str(doc.get("name") or "").lower()
+    return name if _GUID.match(name) else tail
+
+
 def subscription_scope(resource: str) -> str | None:
+    """``/subscriptions/<id>`` of a normalised resource id, or None."""
     parts = resource.split("/")
     if len(parts) >= 3 and parts[1] == "subscriptions":
         return f"/subscriptions/{parts[2]}"

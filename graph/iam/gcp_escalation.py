@@ -50,14 +50,23 @@ INSTANCE = ("compute.instances.setMetadata", "compute.instances.setServiceAccoun
 
 def escalation_edges(idx: GcpIndex) -> Iterable[Edge]:
     deployers: dict[str, dict[str, dict[str, Grant]]] = {}
-    actas: dict[str, dict[str, dict[str, Grant]]] = {}
+    # (principal, account) → instances through which setMetadata reaches it, conditional?
+    via_metadata: dict[tuple[str, str], tuple[list[str], bool, dict[str, Grant]]] = {}
+    attachers: dict[str, tuple[str, dict[str, Grant]]] = {}
     for node in list(idx.nodes.values()):
         if node.kind == NodeKind.IDENTITY and node.props.get("principal_type") == "service_account":
             yield from _service_account(idx, node.id, deployers)
         elif node.kind == NodeKind.ACCOUNT:
             yield from _scope(idx, node.id, str(node.props.get("level", "")))
         elif node.kind == NodeKind.INSTANCE and idx.runs_as.get(node.id):
-            yield from _instance(idx, node.id, actas)
+            _instance(idx, node.id, via_metadata, attachers)
+    for (principal, account), (names, conditional, perms) in sorted(via_metadata.items()):
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        yield _edge(
+            idx, principal, account, ["setMetadata"], ["compute.instances.setMetadata"], perms,
+            conditional, f"; adds an SSH key to {shown} and uses its token",
+        )  # fmt: skip
+    yield from _attach(idx, attachers)
 
 
 def _service_account(
@@ -103,37 +112,52 @@ def _scope(idx: GcpIndex, scope: str, level: str) -> Iterable[Edge]:
 
 
 def _instance(
-    idx: GcpIndex, instance: str, actas: dict[str, dict[str, dict[str, Grant]]]
-) -> Iterable[Edge]:
+    idx: GcpIndex,
+    instance: str,
+    via_metadata: dict[tuple[str, str], tuple[list[str], bool, dict[str, Grant]]],
+    attachers: dict[str, tuple[str, dict[str, Grant]]],
+) -> None:
+    """Note who can change this instance's metadata or service account."""
     grants = effective_grants(idx, instance, frozenset(INSTANCE))
     name = idx.nodes[instance].name
-    for principal, perms in sorted(grants.items()):
-        if "compute.instances.setMetadata" in perms:
-            grant = perms["compute.instances.setMetadata"]
+    for principal, perms in grants.items():
+        meta = perms.get("compute.instances.setMetadata")
+        if meta is not None:
             for account in idx.runs_as.get(instance, []):
-                if account != principal:
-                    yield _edge(
-                        idx, principal, account, ["setMetadata"],
-                        ["compute.instances.setMetadata"], perms, grant.conditional,
-                        f"; adds an SSH key to {name} and uses its token",
-                    )  # fmt: skip
-        if "compute.instances.setServiceAccount" in perms:
-            grant = perms["compute.instances.setServiceAccount"]
-            for sa, node in idx.nodes.items():
-                if node.props.get("principal_type") != "service_account" or sa == principal:
+                if account == principal:
                     continue
-                if sa not in actas:
-                    actas[sa] = effective_grants(idx, sa, frozenset({"iam.serviceAccounts.actAs"}))
-                act = actas[sa]
-                if principal in act:
-                    cond = (
-                        grant.conditional or act[principal]["iam.serviceAccounts.actAs"].conditional
-                    )
-                    yield _edge(
-                        idx, principal, sa, ["setServiceAccount"],
-                        ["compute.instances.setServiceAccount", "iam.serviceAccounts.actAs"],
-                        {**perms, **act[principal]}, cond, f"; attaches it to {name}",
-                    )  # fmt: skip
+                names, conditional, _ = via_metadata.get((principal, account), ([], True, perms))
+                names.append(name)
+                via_metadata[(principal, account)] = (
+                    names,
+                    conditional and meta.conditional,
+                    perms,
+                )
+        attach = perms.get("compute.instances.setServiceAccount")
+        if attach is not None and (principal not in attachers or not attach.conditional):
+            attachers[principal] = (name, perms)
+
+
+def _attach(idx: GcpIndex, attachers: dict[str, tuple[str, dict[str, Grant]]]) -> Iterable[Edge]:
+    """setServiceAccount on some instance + actAs on an account: run the instance as it."""
+    if not attachers:
+        return
+    for sa, node in sorted(idx.nodes.items()):
+        if node.props.get("principal_type") != "service_account":
+            continue
+        act = effective_grants(idx, sa, frozenset({"iam.serviceAccounts.actAs"}))
+        for principal in sorted(set(act) & set(attachers)):
+            if principal == sa:
+                continue
+            name, perms = attachers[principal]
+            acting = act[principal]["iam.serviceAccounts.actAs"]
+            attach = perms["compute.instances.setServiceAccount"]
+            yield _edge(
+                idx, principal, sa, ["setServiceAccount"],
+                ["compute.instances.setServiceAccount", "iam.serviceAccounts.actAs"],
+                {**perms, **act[principal]}, attach.conditional or acting.conditional,
+                f"; attaches it to an instance it may change, e.g. {name}",
+            )  # fmt: skip
 
 
 def _edge(

@@ -50,13 +50,21 @@ def _convenience_members(idx: GcpIndex, member: str) -> list[str]:
     ]
 
 
-def binding_matches(idx: GcpIndex, binding: Binding, members: set[str]) -> bool:
+def binding_matches(idx: GcpIndex, binding: Binding, members: set[str]) -> str | None:
+    """The binding member that names the principal (None when none does)."""
     for m in binding.members:
         if m in members:
-            return True
+            return m
         if m.split(":", 1)[0] in CONVENIENCE and members & set(_convenience_members(idx, m)):
-            return True
-    return False
+            return m
+    return None
+
+
+def _as_text(member: str) -> str:
+    kind, _, project = member.partition(":")
+    if kind in CONVENIENCE:
+        return f"{member} (holders of {CONVENIENCE[kind]} on {project})"
+    return member
 
 
 def denied(
@@ -93,25 +101,37 @@ def decide(idx: GcpIndex, members: set[str], permission: str, resource: str) -> 
         )
     allows: list[StatementRef] = []
     conditional: list[StatementRef] = []
+    matched: dict[StatementRef, str] = {}
     missing_roles: set[str] = set()
     for holder in chain:
         for b in idx.bindings.get(holder, []):
             perms = idx.role_permissions(b.role)
             if perms is None:
-                if binding_matches(idx, b, members):
+                if binding_matches(idx, b, members) is not None:
                     missing_roles.add(b.role)
                 continue
-            if permission in perms and binding_matches(idx, b, members):
-                (conditional if b.condition else allows).append(_ref(b))
+            if permission not in perms:
+                continue
+            member = binding_matches(idx, b, members)
+            if member is not None:
+                ref = _ref(b)
+                matched[ref] = member
+                (conditional if b.condition else allows).append(ref)
     unread = [h for h in chain if h in idx.unknown_policy]
     gaps = ""
     if unread:
         gaps += f"; the policy of {', '.join(_short(h) for h in unread)} could not be read"
     if missing_roles:
         gaps += f"; role definitions not collected: {', '.join(sorted(missing_roles))}"
+    no_deny = [h for h in chain if h in idx.unknown_deny]
+    if no_deny:
+        gaps += f"; deny policies of {', '.join(_short(h) for h in no_deny)} could not be read"
     if allows:
         ref = allows[0]
-        text = f"granted by {ref.sid} in the policy of {_short(ref.document)}"
+        text = (
+            f"granted by {ref.sid} to {_as_text(matched[ref])} in the policy of "
+            f"{_short(ref.document)}"
+        )
         if conditional_denies:
             return Decision(
                 Outcome.CONDITIONAL,
@@ -124,8 +144,8 @@ def decide(idx: GcpIndex, members: set[str], permission: str, resource: str) -> 
         return Decision(
             Outcome.CONDITIONAL,
             (*conditional, *conditional_denies),
-            f"granted by {ref.sid} in the policy of {_short(ref.document)} only under its "
-            "IAM condition" + gaps,
+            f"granted by {ref.sid} to {_as_text(matched[ref])} in the policy of "
+            f"{_short(ref.document)} only under its IAM condition" + gaps,
         )
     return Decision(Outcome.IMPLICIT_DENY, (), "no binding grants it" + gaps)
 
@@ -135,38 +155,73 @@ def effective_grants(
 ) -> dict[str, dict[str, Grant]]:
     """For every principal node: which of ``wanted`` it holds on ``resource``, and how.
 
-    Cost is the size of the bindings on the resource's chain, not of the whole estate.
+    Each policy holder's contribution is computed once per ``wanted`` set and shared by every
+    resource below it; a resource with no policy of its own reuses its parent's result, so
+    an estate costs about its number of bindings plus its number of edges.
     """
     chain = idx.chain(resource)
-    raw: dict[str, dict[str, list[tuple[bool, StatementRef]]]] = {}
-    for holder in chain:
-        for b in idx.bindings.get(holder, []):
-            perms = idx.role_permissions(b.role)
-            if not perms:
-                continue
-            hit = wanted & perms
-            if not hit:
-                continue
-            for principal in _principals(idx, b.members):
-                slot = raw.setdefault(principal, {})
-                for perm in hit:
-                    slot.setdefault(perm, []).append((b.condition is not None, _ref(b)))
+    relevant = tuple(h for h in chain if h in idx.bindings or h in idx.denies)
+    key = (relevant, wanted)
+    cached = idx.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    contributions = [_holder_grants(idx, h, wanted) for h in relevant]
+    contributions = [c for c in contributions if c]
+    if len(contributions) == 1:
+        merged = contributions[0]  # the common case: one policy grants; nothing to merge
+    else:
+        merged = {}
+        for contribution in contributions:
+            for principal, perms in contribution.items():
+                slot = merged.setdefault(principal, {})
+                for perm, hits in perms.items():
+                    slot.setdefault(perm, []).extend(hits)
     out: dict[str, dict[str, Grant]] = {}
-    has_denies = any(idx.denies.get(h) for h in chain)
-    for principal, perms in raw.items():
+    has_denies = any(idx.denies.get(h) for h in relevant)
+    for principal, perms in merged.items():
         members = idx.members_for(principal) if has_denies else set()
         result: dict[str, Grant] = {}
         for perm, hits in perms.items():
-            conditional = all(c for c, _ in hits)
+            conditional = True
+            for c, _ in hits:
+                if not c:
+                    conditional = False
+                    break
             if has_denies:
-                deny, maybe = denied(idx, chain, members, perm)
+                deny, maybe = denied(idx, list(relevant), members, perm)
                 if deny is not None:
                     continue
                 conditional = conditional or bool(maybe)
             result[perm] = Grant(conditional, tuple(r for _, r in hits))
         if result:
             out[principal] = result
+    idx.cache[key] = out
     return out
+
+
+def _holder_grants(
+    idx: GcpIndex, holder: str, wanted: frozenset[str]
+) -> dict[str, dict[str, list[tuple[bool, StatementRef]]]]:
+    """What one policy's bindings grant, per principal and permission (cached)."""
+    key = ("holder", holder, wanted)
+    cached = idx.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    raw: dict[str, dict[str, list[tuple[bool, StatementRef]]]] = {}
+    for b in idx.bindings.get(holder, []):
+        perms = idx.role_permissions(b.role)
+        if not perms:
+            continue
+        hit = wanted & perms
+        if not hit:
+            continue
+        entry = (b.condition is not None, _ref(b))
+        for principal in _principals(idx, b.members):
+            slot = raw.setdefault(principal, {})
+            for perm in hit:
+                slot.setdefault(perm, []).append(entry)
+    idx.cache[key] = raw
+    return raw
 
 
 def _principals(idx: GcpIndex, members: Iterable[str]) -> set[str]:

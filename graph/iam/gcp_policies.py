@@ -59,11 +59,15 @@ class GcpIndex:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     denies: dict[str, list[DenyRule]] = field(default_factory=dict)
     unknown_policy: set[str] = field(default_factory=set)
+    unknown_deny: set[str] = field(default_factory=set)
+    """Holders whose deny policies could not be read: a deny there cannot be ruled out."""
     by_email: dict[str, str] = field(default_factory=dict)
     project_of: dict[str, str] = field(default_factory=dict)
     """Project id → project node id."""
     runs_as: dict[str, list[str]] = field(default_factory=dict)
     """Instance id → identities it runs as (structural edges)."""
+    cache: dict[Any, Any] = field(default_factory=dict)
+    """Memo of per-holder and per-chain grants (see ``gcp_eval.effective_grants``)."""
 
     def chain(self, resource: str) -> list[str]:
         """Policy holders from the resource up to the organization, nearest first."""
@@ -142,7 +146,14 @@ def _member_set(kind: str, value: str) -> set[str]:
 
 
 def deny_principal_matches(pattern: str, members: set[str]) -> bool:
-    """Whether an IAM v2 principal identifier names one of ``members``."""
+    """Whether an IAM v2 principal identifier names one of ``members``.
+
+    Examples:
+        >>> deny_principal_matches("principal://goog/subject/a@x.example", {"user:a@x.example"})
+        True
+        >>> deny_principal_matches("principalSet://goog/group/g@x.example", {"user:a@x.example"})
+        False
+    """
     if pattern == "principalSet://goog/public:all":
         return True
     for member in members:
@@ -160,7 +171,14 @@ def deny_principal_matches(pattern: str, members: set[str]) -> bool:
 
 
 def v1_permission(v2: str) -> str:
-    """``storage.googleapis.com/objects.get`` → ``storage.objects.get`` (wildcards kept)."""
+    """``storage.googleapis.com/objects.get`` → ``storage.objects.get`` (wildcards kept).
+
+    Examples:
+        >>> v1_permission("storage.googleapis.com/objects.get")
+        'storage.objects.get'
+        >>> v1_permission("secretmanager.googleapis.com/versions.*")
+        'secretmanager.versions.*'
+    """
     host, sep, rest = v2.partition("/")
     if not sep:
         return v2
@@ -190,6 +208,8 @@ def build_index(snapshot: Snapshot) -> GcpIndex:
         unknown = node.props.get("unknown") or []
         if "policy" in unknown:
             idx.unknown_policy.add(node.id)
+        if "deny_policies" in unknown:
+            idx.unknown_deny.add(node.id)
     for doc_id, doc in docs.items():
         if isinstance(doc, dict) and "includedPermissions" in doc and "/" in doc_id:
             idx.roles[doc_id] = frozenset(doc.get("includedPermissions") or [])

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from blastscope.graph.errors import CloudError, InputError
 from blastscope.graph.model import Partial, Snapshot, Warning, merge_parts
 from blastscope.providers.aws.common import Ctx
-from blastscope.providers.aws.errors import classify, error_code, is_fatal, one_line
+from blastscope.providers.aws.errors import classify, error_code, is_fatal, kind_of, one_line
 from blastscope.providers.aws.link import link
 from blastscope.providers.aws.session import Clients, ClientSettings
 from blastscope.providers.base import (
@@ -112,6 +112,7 @@ class AwsProvider:
         """
         from blastscope.providers.aws import SERVICES
 
+        validate_regions(scope)
         session = self.session_factory(scope)
         home = session.region_name or DEFAULT_REGION
         clients = Clients(
@@ -123,10 +124,11 @@ class AwsProvider:
         warnings: list[Warning] = []
         regions = resolve_regions(scope, clients, home, warnings)
         tasks: list[Task] = []
+        failed: set[str] = set()
         for service in self.services if self.services is not None else SERVICES:
             for region in regions if service.per_region else ("global",):
                 ctx = Ctx(account=account, region=region, partition=partition)
-                tasks.append(Task(service.name, region, _runner(service, clients, ctx)))
+                tasks.append(Task(service.name, region, _runner(service, clients, ctx, failed)))
         result = run_tasks(
             tasks,
             classify=classify,
@@ -135,7 +137,7 @@ class AwsProvider:
             cancel=cancel,
         )
         parts = [*result.parts, Partial(warnings=warnings)]
-        parts.append(link(parts))
+        parts.append(link(parts, failed=frozenset(failed)))
         snapshot = merge_parts(
             parts,
             provider="aws",
@@ -149,7 +151,9 @@ class AwsProvider:
         return snapshot
 
 
-def _runner(service: Service, clients: Clients, ctx: Ctx) -> Callable[[], Partial]:
+def _runner(
+    service: Service, clients: Clients, ctx: Ctx, failed: set[str]
+) -> Callable[[], Partial]:
     def run() -> Partial:
         try:
             return service.run(clients, ctx)
@@ -159,6 +163,7 @@ def _runner(service: Service, clients: Clients, ctx: Ctx) -> Callable[[], Partia
                     f"AWS rejected the credentials ({error_code(exc)}) while reading "
                     f"{service.name} in {ctx.region}"
                 ) from exc
+            failed.add(service.name)  # the link step marks what this service describes
             raise
 
     return run
@@ -188,29 +193,60 @@ def whoami(session: boto3.session.Session, clients: Clients) -> dict[str, Any]:
     return answer
 
 
+def validate_regions(scope: Scope) -> None:
+    """Bad region names are bad input (exit 2), found before any credential is tried."""
+    regions = tuple(scope.regions or ())
+    if tuple(r.lower() for r in regions) == ("all",):
+        return
+    for region in regions:
+        if region.lower() == "all":
+            raise InputError("--regions: 'all' cannot be combined with region names")
+        if not REGION_RE.match(region):
+            raise InputError(f"--regions: {region!r} is not an AWS region name")
+
+
 def resolve_regions(
     scope: Scope, clients: Clients, home: str, warnings: list[Warning]
 ) -> tuple[str, ...]:
-    """The regions to read: the scope's list, ``all`` enabled ones, or the home region."""
+    """The regions to read: the scope's list, ``all`` enabled ones, or the home region.
+
+    A named region the account has not enabled (an opt-in region) answers every call with
+    AuthFailure, which would read as bad credentials: it is left out with a warning instead.
+    """
+    explicit = bool(scope.regions) and tuple(r.lower() for r in scope.regions or ()) != ("all",)
     if not scope.regions:
         return (home,)
-    if tuple(r.lower() for r in scope.regions) != ("all",):
-        for region in scope.regions:
-            if not REGION_RE.match(region):
-                raise InputError(f"--regions: {region!r} is not an AWS region name")
-        return tuple(dict.fromkeys(scope.regions))
+    if explicit:
+        validate_regions(scope)
     try:
         answer = clients.client("ec2", home).describe_regions()
     except (ClientError, BotoCoreError) as exc:
         if is_fatal(exc):
             raise CloudError(f"AWS rejected the credentials: {error_code(exc)}") from exc
+        fallback = tuple(dict.fromkeys(scope.regions)) if explicit else (home,)
         warnings.append(
             Warning(
                 "ec2",
                 home,
-                error_code(exc),
-                f"cannot list regions, read {home} only: {one_line(exc)}",
+                kind_of(exc),
+                f"cannot list enabled regions, reading {', '.join(fallback)}: {one_line(exc)}",
             )
         )
-        return (home,)
-    return tuple(sorted(r["RegionName"] for r in answer.get("Regions", [])))
+        return fallback
+    enabled = sorted(r["RegionName"] for r in answer.get("Regions", []))
+    if not explicit:
+        return tuple(enabled)
+    chosen = []
+    for region in dict.fromkeys(scope.regions or ()):
+        if region in enabled:
+            chosen.append(region)
+        else:
+            warnings.append(
+                Warning(
+                    "ec2",
+                    region,
+                    "RegionDisabled",
+                    f"{region} is not enabled for this account (or does not exist); skipped",
+                )
+            )
+    return tuple(chosen)

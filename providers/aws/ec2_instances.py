@@ -149,8 +149,6 @@ def transform_instances(raw: Mapping[str, Any], ctx: Ctx) -> Partial:
             "key_name": inst.get("KeyName"),
             "tags": tags(inst.get("Tags")),
         }
-        if enis is MISSING or eips is MISSING:
-            props["unknown"] = ["public_ips"]  # the instance's own view is still recorded
         known(props, "image_created", images.get(inst.get("ImageId"), None))
         if props["image_created"] is not None:
             props["image_created"] = iso(props["image_created"])

@@ -43,12 +43,13 @@ def get_keys(clients: Clients, ctx: Ctx, gaps: Gaps) -> dict[str, Any]:
             what=f"policy of key {kid}",
         )
         customer = meta is not MISSING and meta.get("KeyManager") == "CUSTOMER"
-        rotation: Any = None
+        # AWS managed keys rotate every year, by AWS; a customer key says for itself.
+        rotation: Any = meta is not MISSING and meta.get("KeyManager") == "AWS" or None
         if customer and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT":
             rotation = gaps.read(
                 lambda: kms.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"],
                 what=f"rotation of key {kid}",
-                absent=("UnsupportedOperationException",),
+                absent=("UnsupportedOperationException", "KMSInvalidStateException"),
             )
         key_tags = gaps.read(
             lambda: paginate(kms, "list_resource_tags", "Tags", KeyId=kid) if customer else [],

@@ -35,9 +35,19 @@ DROP_WHEN_GONE = frozenset({EdgeKind.CONTAINS, EdgeKind.ENCRYPTED_BY})
 """Edges to a deleted source volume or a never-created default key mean nothing: drop them."""
 
 
-def link(parts: list[Partial]) -> Partial:
-    """The extra part that completes ``parts`` (they are edited in place for unknowns/aliases)."""
+CREDENTIAL_PROPS = ("access_keys", "console", "mfa")
+
+
+def link(parts: list[Partial], *, failed: frozenset[str] = frozenset()) -> Partial:
+    """The extra part that completes ``parts`` (they are edited in place for unknowns/aliases).
+
+    ``failed`` names services whose whole task failed: when users' credentials could not be
+    read, every user's ``access_keys``/``mfa``/``console`` is unknown rather than absent.
+    """
     extra = Partial()
+    if "iam-credentials" in failed:
+        for part in parts:
+            part.nodes[:] = [_credentials_unknown(n) for n in part.nodes]
     nodes = [n for p in parts for n in p.nodes]
     _unite_unknowns(parts, nodes)
     by_id = {n.id: n for n in nodes}
@@ -92,6 +102,16 @@ def link(parts: list[Partial]) -> Partial:
         part.edges[:] = kept
     extra.nodes.extend(stubs[k] for k in sorted(stubs))
     return extra
+
+
+def _credentials_unknown(n: Node) -> Node:
+    if n.kind != NodeKind.IDENTITY or n.props.get("principal_type") != "user":
+        return n
+    props = dict(n.props)
+    for name in CREDENTIAL_PROPS:
+        props.setdefault(name, None)
+    props["unknown"] = sorted({*(props.get("unknown") or []), *CREDENTIAL_PROPS})
+    return Node(n.id, n.kind, n.name, n.provider, n.region, props)
 
 
 def stub_node(node_id: str) -> Node | None:

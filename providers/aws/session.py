@@ -104,8 +104,9 @@ class Clients:
         )
 
     def client(self, service: str, region: str) -> Any:
-        """The client for ``service`` in ``region`` (``global`` services use us-east-1)."""
-        region = region if region and region != "global" else "us-east-1"
+        """The client for ``service`` in ``region``; ``global`` services (IAM, S3 listing,
+        Organizations) go through the home region, which keeps GovCloud and China right."""
+        region = region if region and region != "global" else self.home_region
         key = (service, region)
         with self._lock:
             found = self._clients.get(key)

@@ -17,6 +17,7 @@ from blastscope.providers.azure.common import (
     node,
     principal_node_id,
     props,
+    rest,
     rest_list,
 )
 from blastscope.providers.azure.errors import attempt
@@ -34,6 +35,7 @@ _KINDS = {
 def get_authorization(
     clients: Clients, subscription: str, region: str = "global"
 ) -> dict[str, Any]:
+    """Role definitions, role assignments and deny assignments that apply to one subscription."""
     warnings: list[Warning] = []
     auth = clients.authorization
     scope = f"/subscriptions/{subscription}"
@@ -45,6 +47,24 @@ def get_authorization(
         region,
         "role assignments",
     )
+    # Custom roles defined at a management group are not always listed at the subscription:
+    # read each definition an assignment names but the listing lacked.
+    listed = {str(d.get("name") or "").lower() for d in definitions}
+    wanted = {
+        str(props(a).get("roleDefinitionId") or "")
+        for a in assignments or []
+        if str(props(a).get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower() not in listed
+    }
+    for role_id in sorted(w for w in wanted if w):
+        found = attempt(
+            lambda role_id=role_id: rest(auth.role_definitions.get_by_id(role_id)),
+            warnings,
+            SERVICE,
+            region,
+            f"role definition {role_id.rsplit('/', 1)[-1]}",
+        )
+        if found:
+            definitions.append(found)
     denies = attempt(
         lambda: rest_list(auth.deny_assignments.list()),
         warnings,
@@ -67,6 +87,7 @@ def document(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def transform_authorization(raw: Mapping[str, Any]) -> Partial:
+    """Definitions and assignments as documents; principal nodes; the management groups."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     subscription = str(raw["subscription"])
     for definition in raw.get("definitions") or []:

@@ -121,6 +121,7 @@ def scope_for(endpoint: str) -> str:
 def subscription_client(
     credential: Any, endpoint: str, options: dict[str, Any] | None = None
 ) -> Any:
+    """The subscriptions client (tenant level), with the same safety settings."""
     from azure.mgmt.resource.subscriptions import SubscriptionClient
 
     kwargs = {**client_options(endpoint), **(options or {})}

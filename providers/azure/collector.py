@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from blastscope.graph.errors import CloudError
+from blastscope.graph.errors import BlastscopeError, CloudError
 from blastscope.graph.model import Edge, Node, NodeKind, Partial, Snapshot, Warning, merge_parts
 from blastscope.providers.azure.clients import DEFAULT_ENDPOINT, Clients, subscription_client
 from blastscope.providers.azure.common import PROVIDER_NAME, lower, node, rest, rest_list
@@ -39,17 +39,9 @@ class Service:
 def default_credential(scope: Scope) -> Any:
     """DefaultAzureCredential, or a saved service principal (secret from the OS keyring)."""
     if scope.connection:
-        from azure.identity import ClientSecretCredential
+        from blastscope.providers.credentials import azure_credential, get_connection
 
-        from blastscope.providers.credentials import get_connection  # type: ignore[import-not-found]
-
-        conn = get_connection(scope.connection)
-        if conn.cloud != "azure":
-            raise CloudError(f"connection {scope.connection!r} is for {conn.cloud}, not azure")
-        secret = conn.secret()
-        if not secret:
-            raise CloudError(f"connection {scope.connection!r} has no secret in the keyring")
-        return ClientSecretCredential(conn.fields["tenant_id"], conn.fields["client_id"], secret)
+        return azure_credential(get_connection(scope.connection))
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()
@@ -73,12 +65,13 @@ class AzureProvider:
         *,
         cancel: threading.Event | None = None,
     ) -> Snapshot:
+        """Collect every visible subscription (or ``scope.subscription``), one task per service."""
         endpoint = (scope.endpoint or DEFAULT_ENDPOINT).rstrip("/")
         if not endpoint.startswith("https://"):
             raise CloudError(f"--endpoint must be an https:// URL (got {endpoint!r})")
         try:
             credential = self.credential_factory(scope)
-        except CloudError:
+        except BlastscopeError:
             raise
         except Exception as exc:  # noqa: BLE001 - any credential construction failure
             raise CloudError(f"Azure credential: {one_line(str(exc))}") from exc

@@ -132,7 +132,8 @@ def _transform_vm(
                         public_ips = None
                         unknown.append("public_ips")
                         continue
-                    pip = pips.get(lower(pip_id))
+                    # the listing, else the reference itself when it came expanded
+                    pip = pips.get(lower(pip_id)) or cp.get("publicIPAddress")
                     address = props(pip).get("ipAddress") if pip else None
                     if address:
                         public_ips.append(address)

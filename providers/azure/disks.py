@@ -15,6 +15,7 @@ SERVICE = "disks"
 
 
 def get_disks(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Every managed disk and snapshot of the subscription."""
     warnings: list[Warning] = []
     compute = clients.compute
     disks = rest_list(compute.disks.list())
@@ -41,6 +42,7 @@ def exportable(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def transform_disks(raw: Mapping[str, Any]) -> Partial:
+    """Disk and snapshot nodes; ``attached_to`` VMs; snapshots ``contains`` their source disk."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     for disk in raw.get("disks") or []:
         p = props(disk)

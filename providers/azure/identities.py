@@ -14,6 +14,7 @@ SERVICE = "identities"
 
 
 def get_identities(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Every user-assigned managed identity of the subscription."""
     return {
         "identities": rest_list(clients.msi.user_assigned_identities.list_by_subscription()),
         "warnings": [],
@@ -21,6 +22,7 @@ def get_identities(clients: Clients, region: str = "global") -> dict[str, Any]:
 
 
 def transform_identities(raw: Mapping[str, Any]) -> Partial:
+    """One identity node per user-assigned managed identity."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     for ident in raw.get("identities") or []:
         p = props(ident)

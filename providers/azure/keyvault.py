@@ -21,14 +21,17 @@ SERVICE = "keyvault"
 
 
 def access_policy_doc_id(vault_id: str) -> str:
+    """The document id of a vault's access policies."""
     return f"{vault_id}#access_policies"
 
 
 def get_vaults(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Every Key Vault of the subscription, with its properties."""
     return {"vaults": rest_list(clients.keyvault.vaults.list_by_subscription()), "warnings": []}
 
 
 def transform_vaults(raw: Mapping[str, Any]) -> Partial:
+    """Vault nodes (kind ``secret``), access-policy documents, nodes for their principals."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     for vault in raw.get("vaults") or []:
         p = props(vault)

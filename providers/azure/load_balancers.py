@@ -22,6 +22,7 @@ SERVICE = "load_balancers"
 
 
 def get_load_balancers(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Load balancers, plus the NICs and public IPs needed to resolve their frontends and pools."""
     warnings: list[Warning] = []
     net = clients.network
     lbs = rest_list(net.load_balancers.list_all())
@@ -45,6 +46,7 @@ def get_load_balancers(clients: Clients, region: str = "global") -> dict[str, An
 
 
 def transform_load_balancers(raw: Mapping[str, Any]) -> Partial:
+    """Load balancer nodes and ``forwards_to`` edges to the VMs behind them."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     pips = {lower(p["id"]): p for p in raw.get("public_ips") or []}
     # NIC ip configuration id → the VM owning that NIC
@@ -96,8 +98,14 @@ def _lb(
             pools.setdefault(lower(pool), []).append((backend_port, protocol))
     for pool in lp.get("backendAddressPools") or []:
         for port, protocol in pools.get(lower(pool.get("id")), []):
-            for cfg in props(pool).get("backendIPConfigurations") or []:
-                vm = ipconfig_vm.get(lower(ref_id(cfg)))
+            members = [ref_id(c) for c in props(pool).get("backendIPConfigurations") or []]
+            # newer pools list addresses, each naming the NIC IP configuration it is
+            members += [
+                ref_id(props(a).get("networkInterfaceIPConfiguration"))
+                for a in props(pool).get("loadBalancerBackendAddresses") or []
+            ]
+            for cfg in dict.fromkeys(m for m in members if m):
+                vm = ipconfig_vm.get(lower(cfg))
                 if vm:
                     part.edges.append(
                         edge(lb_id, vm, EdgeKind.FORWARDS_TO, port=port, protocol=protocol)

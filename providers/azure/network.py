@@ -30,6 +30,7 @@ _HOP_KINDS = {
 
 
 def get_network(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Virtual networks (with their subnets), route tables and network security groups."""
     warnings: list[Warning] = []
     net = clients.network
     vnets = rest_list(net.virtual_networks.list_all())
@@ -47,6 +48,7 @@ def get_network(clients: Clients, region: str = "global") -> dict[str, Any]:
 
 
 def transform_network(raw: Mapping[str, Any]) -> Partial:
+    """Network, subnet, route table and firewall nodes and the edges between them."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     tables = raw.get("route_tables")
     table_index = {lower(t["id"]): t for t in tables or []}

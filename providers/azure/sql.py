@@ -19,6 +19,7 @@ SERVICE = "sql"
 
 
 def get_sql(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """SQL servers with their firewall rules and databases."""
     warnings: list[Warning] = []
     sql = clients.sql
     servers = rest_list(sql.servers.list())
@@ -44,6 +45,7 @@ def get_sql(clients: Clients, region: str = "global") -> dict[str, Any]:
 
 
 def rule_cidrs(rule: Mapping[str, Any]) -> list[str]:
+    """A firewall rule's start-end range as CIDRs."""
     p = props(rule)
     try:
         start = ipaddress.IPv4Address(str(p.get("startIpAddress")))
@@ -76,6 +78,7 @@ def admits_public(cidr: str) -> bool:
 
 
 def transform_sql(raw: Mapping[str, Any]) -> Partial:
+    """One database node per SQL server."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     for server in raw.get("servers") or []:
         p = props(server)

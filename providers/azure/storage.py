@@ -19,6 +19,7 @@ SERVICE = "storage"
 
 
 def get_storage(clients: Clients, region: str = "global") -> dict[str, Any]:
+    """Storage accounts and each account's blob containers."""
     warnings: list[Warning] = []
     storage = clients.storage
     accounts = rest_list(storage.storage_accounts.list())
@@ -46,6 +47,7 @@ def network_open(p: Mapping[str, Any]) -> bool:
 
 
 def transform_storage(raw: Mapping[str, Any]) -> Partial:
+    """One bucket node per storage account."""
     part = Partial(warnings=list(raw.get("warnings", [])))
     for account in raw.get("accounts") or []:
         p = props(account)
@@ -63,16 +65,15 @@ def transform_storage(raw: Mapping[str, Any]) -> Partial:
                 for c in containers
                 if str(props(c).get("publicAccess") or "None") not in ("None", "")
             )
-        # allowBlobPublicAccess absent means false for accounts created since 2023; the
-        # account-level switch overrides any container setting.
+        # Only an explicit false on the account overrides container settings (older accounts
+        # omit the switch and honour their containers' public access).
         if allow_public is False or not network_open(p):
             public: bool | None = False
         elif public_containers is None:
-            public = None if allow_public else False
-            if allow_public:
-                unknown.append("public")
+            public = None
+            unknown.append("public")
         else:
-            public = bool(allow_public) and bool(public_containers)
+            public = bool(public_containers)
         encryption = p.get("encryption") or {}
         part.nodes.append(
             resource_node(

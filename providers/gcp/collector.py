@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from blastscope.graph.errors import CloudError, InputError
 from blastscope.graph.model import (
@@ -31,7 +32,7 @@ from blastscope.providers.base import (
 from blastscope.providers.gcp import compute, iam, kms, network, resourcemanager, secretmanager, sql
 from blastscope.providers.gcp import storage as gcs
 from blastscope.providers.gcp.names import project_id
-from blastscope.providers.gcp.session import SCOPES, GcpSession, is_fatal, to_warning
+from blastscope.providers.gcp.session import SCOPES, TIMEOUT, GcpSession, is_fatal, to_warning
 
 Collect = Callable[[GcpSession, dict[str, Any]], Partial]
 
@@ -102,8 +103,11 @@ class GcpProvider:
 
     name = "gcp"
 
-    def __init__(self, credentials: CredentialFactory = default_credentials) -> None:
+    def __init__(
+        self, credentials: CredentialFactory = default_credentials, *, timeout: float = TIMEOUT
+    ) -> None:
         self._credentials = credentials
+        self._timeout = timeout
 
     def collect(
         self,
@@ -115,8 +119,10 @@ class GcpProvider:
         if scope.endpoint and not scope.endpoint.startswith(("https://", "http://")):
             raise InputError(f"--endpoint {scope.endpoint!r}: give a URL such as https://host:443")
         creds, default_project = self._credentials(scope)
-        session = GcpSession(creds, endpoint=scope.endpoint)
-        projects, warnings = discover_projects(session, scope.project or None, default_project)
+        session = GcpSession(creds, endpoint=scope.endpoint, timeout=self._timeout)
+        # A saved connection names its project; ADC alone means every visible project.
+        wanted = scope.project or (default_project if scope.connection else None)
+        projects, warnings = discover_projects(session, wanted, default_project)
         tasks = [
             Task(service, p["projectId"], partial(fn, session, p))
             for p in projects
@@ -129,15 +135,19 @@ class GcpProvider:
             documents: dict[str, Any] = {}
             for part in first.parts:
                 documents.update(part.documents)
-            wanted = sorted(iam.referenced_roles(documents) - documents.keys())
-            role_tasks = [Task("iam-roles", "global", partial(_role, session, r)) for r in wanted]
+            roles = sorted(iam.referenced_roles(documents) - documents.keys())
+            role_tasks = [Task("iam-roles", "global", partial(_role, session, r)) for r in roles]
             result = run_tasks(role_tasks, classify=_classify, progress=progress, cancel=cancel)
             parts.extend(result.parts)
         snapshot = finish(
             merge_parts(
                 parts,
                 provider="gcp",
-                scope={"projects": [p["projectId"] for p in projects], "endpoint": scope.endpoint},
+                scope={
+                    "account": ",".join(p["projectId"] for p in projects),
+                    "projects": [p["projectId"] for p in projects],
+                    "endpoint": _without_userinfo(scope.endpoint),
+                },
                 partial=first.partial or result.partial,
             )
         )
@@ -147,6 +157,16 @@ class GcpProvider:
         if first.cancelled or result.cancelled:
             raise CollectionAborted("collection cancelled", snapshot)
         return snapshot
+
+
+def _without_userinfo(url: str | None) -> str | None:
+    """An endpoint as recorded in the snapshot: never with ``user:password@`` in it."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _role(session: GcpSession, name: str) -> Partial:
@@ -189,6 +209,12 @@ def discover_projects(
         fallback = wanted or default_project
         if not fallback:
             raise CloudError(f"cannot list projects: {w.message}; give --project") from exc
+        if not wanted:  # listing failed; the credential's own project may still be readable
+            try:
+                return [resourcemanager.get_project(session, fallback)], [w]
+            except Exception as again:  # noqa: BLE001
+                if is_fatal(again):
+                    raise CloudError(f"GCP credentials rejected: {_first_line(again)}") from again
         # The project's own metadata is unreadable; its resources may still be readable.
         return [{"projectId": fallback, "name": f"projects/{fallback}"}], [w]
 

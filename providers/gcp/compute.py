@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial
-from blastscope.providers.gcp.names import PROVIDER, compute_id, sa_id, sa_node, short
-from blastscope.providers.gcp.network import aggregated, firewall_id, listed
-from blastscope.providers.gcp.session import GcpSession
+from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial, Warning
+from blastscope.providers.gcp.names import (
+    PROVIDER,
+    PUBLIC_MEMBERS,
+    compute_id,
+    policy_members,
+    principal_nodes,
+    project_id,
+    sa_id,
+    sa_node,
+    short,
+)
+from blastscope.providers.gcp.network import aggregated, firewall_id, listed, to_dict
+from blastscope.providers.gcp.session import GcpSession, is_fatal, to_warning
 from blastscope.providers.secrets import scan_text
 
 SERVICE = "compute"
@@ -36,8 +46,75 @@ def get_compute_data(session: GcpSession, project: str) -> dict[str, list[dict[s
     }
 
 
+def get_project_metadata(session: GcpSession, project: str) -> dict[str, Any]:
+    """Project-wide metadata: every instance of the project reads it from its metadata server."""
+    client = session.compute("ProjectsClient")
+    info = session.retry(lambda: client.get(project=project, timeout=session.timeout, retry=None))
+    return to_dict(info).get("commonInstanceMetadata") or {}
+
+
+def get_snapshot_policy(session: GcpSession, project: str, name: str) -> dict[str, Any]:
+    client = session.compute("SnapshotsClient")
+    return to_dict(
+        session.retry(
+            lambda: client.get_iam_policy(
+                project=project, resource=name, timeout=session.timeout, retry=None
+            )
+        )
+    )
+
+
 def collect(session: GcpSession, project: str) -> Partial:
-    return transform_compute_data(project, get_compute_data(session, project))
+    data = get_compute_data(session, project)
+    warnings: list[Warning] = []
+    meta: dict[str, Any] | None = None
+    try:
+        meta = get_project_metadata(session, project)
+    except Exception as exc:  # noqa: BLE001 - project metadata is one more read
+        if is_fatal(exc):
+            raise
+        w = to_warning(SERVICE, "global", exc)
+        warnings.append(Warning(SERVICE, "global", w.error, f"project metadata: {w.message}"))
+    policies: dict[str, dict[str, Any] | None] = {}
+    for snap in data["snapshots"]:
+        try:
+            policies[snap["name"]] = get_snapshot_policy(session, project, snap["name"])
+        except Exception as exc:  # noqa: BLE001
+            if is_fatal(exc):
+                raise
+            w = to_warning(SERVICE, "global", exc)
+            msg = f"snapshot {snap['name']}: {w.message}"
+            warnings.append(Warning(SERVICE, "global", w.error, msg))
+            policies[snap["name"]] = None
+    part = transform_compute_data(project, data, project_metadata=meta, snapshot_policies=policies)
+    part.warnings.extend(warnings)
+    return part
+
+
+def transform_project_metadata(
+    project: str, metadata: dict[str, Any], instance_ids: list[str]
+) -> Partial:
+    """Secrets in project-wide metadata: a finding every instance of the project contains."""
+    part = Partial()
+    holder = project_id(project)
+    for item in metadata.get("items") or []:
+        if item.get("key") in NOT_SCANNED:
+            continue
+        for finding in scan_text(item.get("value"), location=f"project-metadata:{item.get('key')}"):
+            secret_id = f"{holder}#secret/{finding['hash_prefix']}"
+            part.nodes.append(
+                Node(
+                    secret_id,
+                    NodeKind.SECRET,
+                    f"{finding['type']} in {project} project metadata",
+                    PROVIDER,
+                    "global",
+                    {"embedded": True, "finding": finding, "account": project},
+                )
+            )
+            part.edges.append(Edge(holder, secret_id, EdgeKind.CONTAINS))
+            part.edges.extend(Edge(i, secret_id, EdgeKind.CONTAINS) for i in instance_ids)
+    return part
 
 
 def scope_note(scopes: list[str]) -> tuple[bool, str]:
@@ -51,8 +128,13 @@ def scope_note(scopes: list[str]) -> tuple[bool, str]:
     )
 
 
-def transform_instance(project: str, inst: dict[str, Any]) -> Partial:
-    """One instance (REST shape) → instance node, its edges and embedded-secret findings."""
+def transform_instance(
+    project: str, inst: dict[str, Any], images: dict[str, str] | None = None
+) -> Partial:
+    """One instance (REST shape) → instance node, its edges and embedded-secret findings.
+
+    ``images`` maps disk ids to their source image, to name the boot image.
+    """
     part = Partial()
     node_id = compute_id(inst["selfLink"])
     name = inst.get("name", node_id)
@@ -118,7 +200,10 @@ def transform_instance(project: str, inst: dict[str, Any]) -> Partial:
             )
         )
         part.edges.append(Edge(node_id, secret_id, EdgeKind.CONTAINS))
+    image = None
     for disk in inst.get("disks") or []:
+        if disk.get("boot") and disk.get("source"):
+            image = (images or {}).get(compute_id(disk["source"]))
         if disk.get("source"):
             part.edges.append(
                 Edge(
@@ -145,7 +230,7 @@ def transform_instance(project: str, inst: dict[str, Any]) -> Partial:
         "os_login": _flag(meta.get("enable-oslogin")),
         "block_project_ssh_keys": _flag(meta.get("block-project-ssh-keys")),
         "user_data_findings": findings,
-        "image": None,
+        "image": image,
         "platform": None,
     }
     part.nodes.append(Node(node_id, NodeKind.INSTANCE, name, PROVIDER, zone, props))
@@ -156,10 +241,29 @@ def _flag(value: str | None) -> bool | None:
     return None if value is None else value.strip().lower() in ("true", "1", "yes")
 
 
-def transform_compute_data(project: str, data: dict[str, list[dict[str, Any]]]) -> Partial:
+def transform_compute_data(
+    project: str,
+    data: dict[str, list[dict[str, Any]]],
+    *,
+    project_metadata: dict[str, Any] | None = None,
+    snapshot_policies: dict[str, dict[str, Any] | None] | None = None,
+) -> Partial:
+    """Instances, disks and snapshots (REST shapes) → nodes, edges and snapshot policies.
+
+    ``project_metadata`` None means it was not read; ``snapshot_policies`` None means no
+    snapshot policy was read (each snapshot's ``public`` is then unknown).
+    """
     part = Partial()
+    images = {
+        compute_id(d["selfLink"]): short(d["sourceImage"])
+        for d in data["disks"]
+        if d.get("sourceImage")
+    }
     for inst in data["instances"]:
-        part.extend(transform_instance(project, inst))
+        part.extend(transform_instance(project, inst, images))
+    if project_metadata is not None:
+        ids = [compute_id(i["selfLink"]) for i in data["instances"]]
+        part.extend(transform_project_metadata(project, project_metadata, ids))
     for disk in data["disks"]:
         disk_id = compute_id(disk["selfLink"])
         key = kms_key_id((disk.get("diskEncryptionKey") or {}).get("kmsKeyName"))
@@ -184,7 +288,8 @@ def transform_compute_data(project: str, data: dict[str, list[dict[str, Any]]]) 
         snap_id = compute_id(snap["selfLink"])
         key = kms_key_id((snap.get("snapshotEncryptionKey") or {}).get("kmsKeyName"))
         source = compute_id(snap["sourceDisk"]) if snap.get("sourceDisk") else None
-        props = {
+        policy = (snapshot_policies or {}).get(snap.get("name", ""))
+        props: dict[str, Any] = {
             "native_id": snap.get("name"),
             "account": project,
             "tags": dict(snap.get("labels") or {}),
@@ -195,8 +300,17 @@ def transform_compute_data(project: str, data: dict[str, list[dict[str, Any]]]) 
             "created": snap.get("creationTimestamp"),
             "public": None,
             "shared_with": None,
-            "unknown": ["public", "shared_with"],
+            "policy": None,
         }
+        if policy is None:
+            props["unknown"] = ["public", "shared_with", "policy"]
+        else:
+            members = policy_members(policy)
+            props["public"] = bool(members & set(PUBLIC_MEMBERS))
+            props["shared_with"] = sorted(members - set(PUBLIC_MEMBERS))
+            props["policy"] = f"{snap_id}#iam"
+            part.documents[f"{snap_id}#iam"] = policy
+            part.nodes.extend(principal_nodes(policy, project))
         part.nodes.append(
             Node(snap_id, NodeKind.SNAPSHOT, snap.get("name", snap_id), PROVIDER, "global", props)
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial
 from blastscope.providers.gcp.names import PROVIDER, compute_id, short
-from blastscope.providers.gcp.session import GcpSession
+from blastscope.providers.gcp.session import GcpSession, guarded_pages
 
 SERVICE = "compute-network"
 ANY_V4, ANY_V6 = "0.0.0.0/0", "::/0"
@@ -61,16 +61,26 @@ def aggregated(session: GcpSession, client: Any, field: str, project: str) -> li
 
     def read() -> list[dict[str, Any]]:
         items = []
-        pager = client.aggregated_list(request={"project": project})
-        for _scope, scoped in pager:
-            items.extend(to_dict(m) for m in getattr(scoped, field))
+        pager = client.aggregated_list(
+            request={"project": project}, timeout=session.timeout, retry=None
+        )
+        for page in guarded_pages(pager, lambda p: p.next_page_token):
+            for _scope, scoped in page.items.items():
+                items.extend(to_dict(m) for m in getattr(scoped, field))
         return items
 
     return session.retry(read)
 
 
 def listed(session: GcpSession, client: Any, project: str) -> list[dict[str, Any]]:
-    return session.retry(lambda: [to_dict(m) for m in client.list(project=project)])
+    """Every item of a (global) list call, every page."""
+
+    def read() -> list[dict[str, Any]]:
+        pager = client.list(project=project, timeout=session.timeout, retry=None)
+        pages = guarded_pages(pager, lambda p: p.next_page_token)
+        return [to_dict(m) for page in pages for m in page.items]
+
+    return session.retry(read)
 
 
 def get_network_data(session: GcpSession, project: str) -> dict[str, list[dict[str, Any]]]:

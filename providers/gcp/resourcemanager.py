@@ -10,7 +10,12 @@ from google.protobuf.json_format import MessageToDict
 
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial, Warning
 from blastscope.providers.gcp.names import PROVIDER, container_id, principal_nodes
-from blastscope.providers.gcp.session import GcpSession, is_fatal, to_warning
+from blastscope.providers.gcp.session import (
+    GcpSession,
+    guarded_pages,
+    is_fatal,
+    to_warning,
+)
 
 SERVICE = "resourcemanager"
 MAX_DEPTH = 12
@@ -25,23 +30,41 @@ def _to_dict(message: Any) -> dict[str, Any]:
 
 def get_project(session: GcpSession, project: str) -> dict[str, Any]:
     client = session.resourcemanager("ProjectsClient")
-    return _to_dict(session.retry(lambda: client.get_project(name=f"projects/{project}")))
+    return _to_dict(
+        session.retry(
+            lambda: client.get_project(
+                name=f"projects/{project}", timeout=session.timeout, retry=None
+            )
+        )
+    )
 
 
 def search_projects(session: GcpSession) -> list[dict[str, Any]]:
     """Every ACTIVE project the credential can see."""
     client = session.resourcemanager("ProjectsClient")
-    found = session.retry(lambda: list(client.search_projects(query="state:ACTIVE")))
-    return [_to_dict(p) for p in found]
+
+    def read() -> list[Any]:
+        pager = client.search_projects(query="state:ACTIVE", timeout=session.timeout, retry=None)
+        return [
+            p for page in guarded_pages(pager, lambda p: p.next_page_token) for p in page.projects
+        ]
+
+    return [_to_dict(p) for p in session.retry(read)]
 
 
 def get_container(session: GcpSession, name: str) -> dict[str, Any]:
     """A folder or organization by resource name."""
     if name.startswith("folders/"):
         client = session.resourcemanager("FoldersClient")
-        return _to_dict(session.retry(lambda: client.get_folder(name=name)))
+        return _to_dict(
+            session.retry(lambda: client.get_folder(name=name, timeout=session.timeout, retry=None))
+        )
     client = session.resourcemanager("OrganizationsClient")
-    return _to_dict(session.retry(lambda: client.get_organization(name=name)))
+    return _to_dict(
+        session.retry(
+            lambda: client.get_organization(name=name, timeout=session.timeout, retry=None)
+        )
+    )
 
 
 def get_iam_policy(session: GcpSession, name: str) -> dict[str, Any]:
@@ -51,7 +74,11 @@ def get_iam_policy(session: GcpSession, name: str) -> dict[str, Any]:
         {"projects": "ProjectsClient", "folders": "FoldersClient"}.get(kind, "OrganizationsClient")
     )
     request = {"resource": name, "options": {"requested_policy_version": 3}}
-    return MessageToDict(session.retry(lambda: client.get_iam_policy(request=request)))
+    return MessageToDict(
+        session.retry(
+            lambda: client.get_iam_policy(request=request, timeout=session.timeout, retry=None)
+        )
+    )
 
 
 def get_deny_policies(session: GcpSession, name: str) -> list[dict[str, Any]]:

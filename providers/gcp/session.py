@@ -29,7 +29,9 @@ TIMEOUT = 30.0
 MAX_ATTEMPTS = 5
 RETRY_BASE = 0.2
 RETRY_CAP = 5.0
-"""Throttling is retried with exponential backoff and full jitter, at most MAX_ATTEMPTS times."""
+"""Throttling is retried with exponential backoff and full jitter, at most MAX_ATTEMPTS times.
+SDK calls are made with ``retry=None`` so that this is the only retry policy: the SDKs' own
+(storage retries a 429 for up to two minutes) would multiply with it."""
 
 T = TypeVar("T")
 
@@ -42,6 +44,8 @@ class GcpSession:
 
     credentials: Any
     endpoint: str | None = None
+    timeout: float = TIMEOUT
+    """Seconds before one HTTP call is abandoned (a hanging API becomes a warning)."""
     sleep: Callable[[float], None] = time.sleep
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -109,9 +113,9 @@ class GcpSession:
 
         def call() -> dict[str, Any]:
             if method == "GET":
-                resp = self.http().get(url, params=params, timeout=TIMEOUT)
+                resp = self.http().get(url, params=params, timeout=self.timeout)
             elif method == "POST" and path.endswith(":getIamPolicy"):
-                resp = self.http().post(url, params=params, json={}, timeout=TIMEOUT)
+                resp = self.http().post(url, params=params, json={}, timeout=self.timeout)
             else:  # pragma: no cover - a guard, not a path
                 raise ValueError(f"refusing non-read call {method} {path}")
             if resp.status_code >= 400:
@@ -151,6 +155,22 @@ class GcpSession:
                     raise
                 self.sleep(random.uniform(0, min(RETRY_CAP, RETRY_BASE * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def guarded_pages(pager: Any, token: Callable[[Any], str | None]) -> Iterator[Any]:
+    """Pages of an SDK pager, stopping with an error if a page token comes back twice.
+
+    The SDK pagers follow ``nextPageToken`` for as long as the server sends one; a server
+    that loops would keep a collection running forever.
+    """
+    seen: set[str] = set()
+    for page in pager.pages:
+        yield page
+        value = token(page)
+        if value:
+            if value in seen:
+                raise gexc.ServerError(f"the page token {value!r} came back twice")
+            seen.add(value)
 
 
 # --- errors ---------------------------------------------------------------------------------

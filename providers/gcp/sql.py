@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.api_core import exceptions as gexc
+
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial
 from blastscope.providers.gcp.compute import kms_key_id
 from blastscope.providers.gcp.names import PROVIDER, compute_id
@@ -23,7 +25,11 @@ def database_id(project: str, name: str) -> str:
 
 
 def get_instances(session: GcpSession, project: str) -> list[dict[str, Any]]:
-    return list(session.pages(HOST, f"/v1/projects/{project}/instances", "items"))
+    """Instances from sqladmin v1; an endpoint that only serves v1beta4 gets that path."""
+    try:
+        return list(session.pages(HOST, f"/v1/projects/{project}/instances", "items"))
+    except gexc.NotFound:
+        return list(session.pages(HOST, f"/sql/v1beta4/projects/{project}/instances", "items"))
 
 
 def collect(session: GcpSession, project: str) -> Partial:

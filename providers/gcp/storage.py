@@ -11,7 +11,12 @@ from typing import Any
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial, Warning
 from blastscope.providers.gcp.compute import kms_key_id
 from blastscope.providers.gcp.names import PROVIDER, PUBLIC_MEMBERS, policy_members, principal_nodes
-from blastscope.providers.gcp.session import GcpSession, is_fatal, to_warning
+from blastscope.providers.gcp.session import (
+    GcpSession,
+    guarded_pages,
+    is_fatal,
+    to_warning,
+)
 
 SERVICE = "storage"
 
@@ -22,14 +27,24 @@ def bucket_id(name: str) -> str:
 
 def get_buckets(session: GcpSession, project: str) -> list[dict[str, Any]]:
     client = session.storage(project)
-    return session.retry(
-        lambda: [b._properties for b in client.list_buckets(project=project, projection="full")]
-    )
+
+    def read() -> list[dict[str, Any]]:
+        found = client.list_buckets(
+            project=project, projection="full", timeout=session.timeout, retry=None
+        )
+        pages = guarded_pages(found, lambda _page: found.next_page_token)
+        return [b._properties for page in pages for b in page]
+
+    return session.retry(read)
 
 
 def get_bucket_policy(session: GcpSession, project: str, name: str) -> dict[str, Any]:
     bucket = session.storage(project).bucket(name)
-    policy = session.retry(lambda: bucket.get_iam_policy(requested_policy_version=3))
+    policy = session.retry(
+        lambda: bucket.get_iam_policy(
+            requested_policy_version=3, timeout=session.timeout, retry=None
+        )
+    )
     return dict(policy.to_api_repr())
 
 

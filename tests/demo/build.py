@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "providers" / "demo_estate.json.gz"
 COLLECTED_AT = "2026-01-01T00:00:00Z"
 MOTO_SEED = 20260101
+CLOUDS = ("aws", "azure", "gcp")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -96,26 +97,41 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def build_demo() -> Any:
-    """Every cloud part merged into one snapshot of provider "demo"."""
-    from blastscope.graph.model import Edge, Node, Partial, Warning, merge_parts
+def collect(cloud: str) -> Any:
+    """One cloud's part of the demo, as its real collector sees the fake."""
+    if cloud == "aws":
+        return collect_aws()
+    clouds = load_part("clouds")
+    return clouds.collect_azure() if cloud == "azure" else clouds.collect_gcp()
 
-    clouds = {"aws": collect_aws()}
-    parts = []
-    for snap in clouds.values():
-        parts.append(
-            Partial(
-                nodes=[
-                    Node(n.id, n.kind, n.name, n.provider, n.region, normalise(dict(n.props)))
-                    for n in snap.nodes
-                ],
-                edges=[Edge(e.src, e.dst, e.kind, normalise(dict(e.props))) for e in snap.edges],
-                documents=normalise(dict(snap.documents)),
-                warnings=[Warning(w.service, w.region, w.error, w.message) for w in snap.warnings],
-            )
-        )
-    scope = {"demo": True, "clouds": {name: normalise(dict(s.scope)) for name, s in clouds.items()}}
-    return merge_parts(parts, provider="demo", scope=scope, collected_at=COLLECTED_AT)
+
+def as_part(snap: Any) -> Any:
+    """A collected snapshot as a Partial with the wall-clock timestamps normalised."""
+    from blastscope.graph.model import Edge, Node, Partial, Warning
+
+    return Partial(
+        nodes=[
+            Node(n.id, n.kind, n.name, n.provider, n.region, normalise(dict(n.props)))
+            for n in snap.nodes
+        ],
+        edges=[Edge(e.src, e.dst, e.kind, normalise(dict(e.props))) for e in snap.edges],
+        documents=normalise(dict(snap.documents)),
+        warnings=[Warning(w.service, w.region, w.error, w.message) for w in snap.warnings],
+    )
+
+
+def build_demo(clouds: tuple[str, ...] = CLOUDS) -> Any:
+    """Every cloud part merged into one snapshot of provider "demo"."""
+    from blastscope.graph.model import merge_parts
+
+    collected = {cloud: collect(cloud) for cloud in clouds}
+    scope = {"demo": True, "clouds": {k: normalise(dict(s.scope)) for k, s in collected.items()}}
+    return merge_parts(
+        [as_part(s) for s in collected.values()],
+        provider="demo",
+        scope=scope,
+        collected_at=COLLECTED_AT,
+    )
 
 
 def main() -> int:

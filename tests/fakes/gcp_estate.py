@@ -32,7 +32,10 @@ PREDEFINED = (
     "secretmanager.secretAccessor",
     "cloudkms.cryptoKeyEncrypterDecrypter",
     "cloudsql.client",
+    "compute.storageAdmin",
 )
+"""Predefined roles the estate binds; ``viewer`` and ``compute.storageAdmin`` are excerpts of
+the real lists (every permission listed is in the real role), the others are complete."""
 
 ROUTES: dict[str, str] = {
     f"GET /v3/projects/{PROJECT}": "resourcemanager/project.json",
@@ -55,6 +58,8 @@ ROUTES: dict[str, str] = {
     f"GET {C}/aggregated/instances": "compute/instances_aggregated.json",
     f"GET {C}/aggregated/disks": "compute/disks_aggregated.json",
     f"GET {C}/global/snapshots": "compute/snapshots.json",
+    f"GET {C}": "compute/project.json",
+    f"GET {C}/global/snapshots/web-1-nightly/getIamPolicy": "compute/snapshot_iam.json",
     "GET /storage/v1/b": "storage/buckets.json",
     "GET /storage/v1/b/acme-data/iam": "storage/iam_acme-data.json",
     "GET /storage/v1/b/acme-public-assets/iam": "storage/iam_acme-public-assets.json",
@@ -200,6 +205,8 @@ def offline_snapshot() -> Any:
                 "disks": aggregated("compute/disks_aggregated.json", "disks"),
                 "snapshots": pages("compute/snapshots.json", "items"),
             },
+            project_metadata=load("compute/project.json")["commonInstanceMetadata"],
+            snapshot_policies={"web-1-nightly": load("compute/snapshot_iam.json")},
         )
     )
     buckets = pages("storage/buckets.json", "items")

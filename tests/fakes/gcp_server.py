@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import tls
+from fakes import tls
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gcp"
 STATUS = {

@@ -83,7 +83,9 @@ def start(
     """Serve ``handler`` over HTTPS on an ephemeral port; returns ``(base_url, ca_path)``."""
     server = _TLSServer((host, 0), handler)
     server.context = server_context(alpn)
-    thread = threading.Thread(target=server.serve_forever, name="tls-fake", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="tls-fake", daemon=True
+    )
     thread.start()
     base_url = f"https://{host}:{server.server_address[1]}"
     with _lock:

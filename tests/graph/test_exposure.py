@@ -367,3 +367,64 @@ def test_exposes_edges_start_at_internet() -> None:
     assert all(
         e.src == INTERNET_ID for e in exposure_edges(aws_estate()) if e.kind == EdgeKind.EXPOSES
     )
+
+
+RDS = f"arn:aws:rds:{R}:{ACCT}:db:orders"
+DB_SG = f"arn:aws:ec2:{R}:{ACCT}:security-group/sg-db"
+
+
+def _rds(public: bool, cidr: str) -> Any:
+    extra = Partial(
+        nodes=[
+            Node(
+                RDS,
+                NodeKind.DATABASE,
+                "orders",
+                "aws",
+                R,
+                {"public": public, "port": 5432, "engine": "postgres"},
+            ),
+            Node(
+                DB_SG,
+                NodeKind.FIREWALL,
+                "sg-db",
+                "aws",
+                R,
+                {"scope": "instance", "rules": [rule("sgr-pg", (5432, 5432), cidr)]},
+            ),
+        ],
+        edges=[Edge(RDS, SUBNET, EdgeKind.IN_SUBNET), Edge(RDS, DB_SG, EdgeKind.PROTECTED_BY)],
+    )
+    return aws_estate(web_props={"public_ips": []}, extra=extra)
+
+
+def test_publicly_accessible_database_open_to_the_world() -> None:
+    props = exposes(_rds(True, "0.0.0.0/0"))[RDS]
+    assert props["via"] == "public_endpoint" and props["ports"] == [[5432, 5432]]
+    assert props["dangerous"] == ["database"] and props["rules"] == ["100", "sgr-pg"]
+
+
+def test_database_not_public_or_closed_is_not_exposed() -> None:
+    assert exposes(_rds(False, "0.0.0.0/0")) == {}
+    assert exposes(_rds(True, "10.0.0.0/16")) == {}
+
+
+def test_managed_database_authorized_networks() -> None:
+    db = Node(
+        "//sqladmin.googleapis.com/projects/p/instances/pg",
+        NodeKind.DATABASE,
+        "pg",
+        "gcp",
+        "us-central1",
+        {"public": True, "port": 5432, "authorized_networks": ["0.0.0.0/0"]},
+    )
+    closed = Node(
+        "//sqladmin.googleapis.com/projects/p/instances/pg2",
+        NodeKind.DATABASE,
+        "pg2",
+        "gcp",
+        "us-central1",
+        {"public": True, "port": 5432, "authorized_networks": ["10.0.0.0/8"]},
+    )
+    snap = merge_parts([Partial(nodes=[db, closed])], provider="gcp", scope={}, collected_at="t")
+    assert set(exposes(snap)) == {db.id}

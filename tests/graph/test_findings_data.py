@@ -142,3 +142,34 @@ def test_customer_keys_without_rotation() -> None:
         ),
     ]
     assert set(hits(snap(nodes), "key-no-rotation")) == {"k-cust"}
+
+
+def test_rotation_null_that_was_read_means_none_configured() -> None:
+    nodes = [
+        node(
+            NodeKind.KEY, "gcp-key", "gcp", key_manager="CUSTOMER", state="ENABLED", rotation=None
+        ),
+        node(
+            NodeKind.KEY,
+            "gcp-rot",
+            "gcp",
+            key_manager="CUSTOMER",
+            state="ENABLED",
+            rotation="7776000s",
+        ),
+        node(
+            NodeKind.KEY,
+            "gcp-unread",
+            "gcp",
+            key_manager="CUSTOMER",
+            rotation=None,
+            unknown=["rotation"],
+        ),
+        node(NodeKind.SECRET, "gcp-secret", "gcp", rotation=None),
+        node(NodeKind.SECRET, "gcp-secret-rot", "gcp", rotation="2592000s"),
+    ]
+    found = findings(snap(nodes), rules=["key-no-rotation", "secret-no-rotation"])
+    assert {(f.rule, f.node) for f in found} == {
+        ("key-no-rotation", "gcp-key"),
+        ("secret-no-rotation", "gcp-secret"),
+    }

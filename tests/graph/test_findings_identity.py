@@ -172,3 +172,62 @@ def test_wildcard_in_resource_policies_and_gcp_all_users() -> None:
     found = hits(snap([secret, *projects], docs), "wildcard-trust")
     assert set(found) == {"sec", projects[0].id}
     assert str(found[projects[0].id].severity) == "critical"
+
+
+def test_root_as_the_aws_collector_writes_it() -> None:
+    """Root identity with ``access_keys_present``; the account's IAM summary only as a
+    fallback when the root user has no node of its own."""
+    root = user(
+        "arn:aws:iam::1:root",
+        principal_type="root",
+        account="1",
+        mfa=False,
+        access_keys_present=True,
+        console=True,
+    )
+    covered = Node(
+        "aws:account/1",
+        NodeKind.ACCOUNT,
+        "a",
+        "aws",
+        props={
+            "native_id": "1",
+            "iam_summary": {"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 1},
+        },
+    )
+    bare = Node(
+        "aws:account/2",
+        NodeKind.ACCOUNT,
+        "b",
+        "aws",
+        props={
+            "native_id": "2",
+            "iam_summary": {"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 1},
+        },
+    )
+    fine = Node(
+        "aws:account/3",
+        NodeKind.ACCOUNT,
+        "c",
+        "aws",
+        props={
+            "native_id": "3",
+            "iam_summary": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0},
+        },
+    )
+    s = snap([root, covered, bare, fine])
+    assert set(hits(s, "root-access-keys")) == {root.id, bare.id}
+    assert set(hits(s, "root-no-mfa")) == {root.id, bare.id}
+
+
+def test_last_use_is_only_trusted_where_the_cloud_reports_it() -> None:
+    sa = "//iam.googleapis.com/projects/p/serviceAccounts/ci@p.iam.gserviceaccount.com"
+    gcp = user(
+        sa, "gcp", principal_type="service_account", access_keys=[key("2025-01-01", last_used=None)]
+    )
+    unread = user(
+        "u-unread",
+        unknown=["access_keys.last_used"],
+        access_keys=[key("2025-01-01", last_used=None)],
+    )
+    assert hits(snap([gcp, unread]), "access-key-unused") == {}

@@ -84,3 +84,45 @@ def test_threat_detection() -> None:
     found = hits(snap(nodes), "threat-detection-off")
     assert set(found) == {"gd-part", "gd-off", "/subscriptions/free"}
     assert found["gd-part"].evidence["guardduty_off"] == ["eu-west-1"]
+
+
+def test_cloudtrail_as_the_aws_collector_writes_it() -> None:
+    def trail(multi: bool, logging: bool | None) -> dict[str, Any]:
+        return {"name": "t", "arn": "arn:t", "multi_region": multi, "logging": logging}
+
+    nodes = [
+        acct("none", "aws", logging={"cloudtrail": []}),
+        acct("stopped", "aws", logging={"cloudtrail": [trail(True, False), trail(False, True)]}),
+        acct("on", "aws", logging={"cloudtrail": [trail(True, True)]}),
+        acct("status-unread", "aws", logging={"cloudtrail": [trail(True, None)]}),
+    ]
+    assert set(hits(snap(nodes), "no-audit-logging")) == {"none", "stopped"}
+
+
+def test_gcp_audit_configs_are_inherited_from_folders_and_the_organization() -> None:
+    crm = "//cloudresourcemanager.googleapis.com"
+    org, folder = f"{crm}/organizations/1", f"{crm}/folders/2"
+    covered, bare, orphan = (f"{crm}/projects/{p}" for p in ("covered", "bare", "orphan"))
+    full = [
+        {
+            "service": "allServices",
+            "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}],
+        }
+    ]
+    docs = {
+        f"{org}#iam": {"bindings": []},
+        f"{folder}#iam": {"bindings": [], "auditConfigs": full},
+        f"{covered}#iam": {"bindings": []},
+        f"{bare}#iam": {"bindings": []},
+        f"{orphan}#iam": {"bindings": []},
+    }
+    nodes = [
+        acct(org, "gcp"),
+        acct(folder, "gcp", parent=org),
+        acct(covered, "gcp", parent=folder),
+        acct(bare, "gcp", parent=org),
+        acct(orphan, "gcp", parent=f"{crm}/folders/unread"),
+    ]
+    found = hits(snap(nodes, docs), "no-audit-logging")
+    assert set(found) == {bare}
+    assert found[bare].evidence["ancestors"] == [org]

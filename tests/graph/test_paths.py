@@ -117,12 +117,19 @@ def test_alternative_paths_shortest_first(G: nx.MultiDiGraph) -> None:
     assert [p.length for p in paths] == sorted(p.length for p in paths)
     assert len(alternative_paths(G, WEB, PII, k=1)) == 1
     assert all(p.length <= 2 for p in alternative_paths(G, WEB, PII, k=5, max_depth=2))
-    assert alternative_paths(G, JUMP, BACKUP, k=2)[0].hops[0].kind == "network_reach"
+    assert alternative_paths(G, WEB, BACKUP, k=2)[0].hops[0].kind == "network_reach"
+
+
+def test_world_open_rules_of_exposed_targets_make_no_lateral_edges(G: nx.MultiDiGraph) -> None:
+    lateral = {(u, v) for u, v, k in G.edges(data="kind") if k == "network_reach"}
+    assert (WEB, APP) in lateral  # sg-app admits sg-web by reference
+    assert (APP, WEB) not in lateral and (WEB, JUMP) not in lateral  # open to the world anyway
+    assert {r.id for r in blast_radius(G, JUMP).reached} == {ASSETS}
 
 
 def test_every_hop_is_traversable_and_chained(G: nx.MultiDiGraph) -> None:
-    for reach in blast_radius(G, JUMP).reached:
-        prev = JUMP
+    for reach in blast_radius(G, WEB).reached:
+        prev = WEB
         for hop in reach.path.hops:
             assert hop.kind in TRAVERSABLE and hop.src == prev
             prev = hop.dst
@@ -194,3 +201,19 @@ def test_function_reached_with_write_leads_to_its_role() -> None:
     assert {r.id for r in blast_radius(G, "i").reached} == {"f"}
     G.add_edge("r", "f", kind="can_access", props={"level": "write"})
     assert {r.id for r in blast_radius(G, "i").reached} == {"f", "s"}
+
+
+def test_from_the_internet_an_open_function_url_leads_to_its_role() -> None:
+    G = nx.MultiDiGraph()
+    for n, k in [("internet", "internet"), ("f", "function"), ("fr", "role"), ("s", "secret")]:
+        G.add_node(n, kind=k, name=n, props={})
+    G.add_edge("internet", "f", kind="exposes", props={"via": "function_url"})
+    G.add_edge("f", "fr", kind="runs_as", props={})
+    G.add_edge("fr", "s", kind="can_access", props={"level": "read"})
+    radius = blast_radius(G, "internet")
+    assert [h.kind for h in next(r for r in radius.reached if r.id == "s").path.hops] == [
+        "exposes",
+        "runs_as",
+        "can_access",
+    ]
+    assert exposed_summaries(G)[0].data_count == 1

@@ -115,3 +115,26 @@ def test_unknown_format(setup) -> None:  # type: ignore[no-untyped-def]
     _s, G, radius = setup
     with pytest.raises(InputError, match="unknown report format"):
         render_report(G, radius, "pdf")
+
+
+def test_opengraph_follows_the_generic_ingest_shape(setup) -> None:  # type: ignore[no-untyped-def]
+    _s, G, radius = setup
+    doc = json.loads(render_report(G, radius, "opengraph"))
+    assert doc["metadata"]["source_kind"] == "Blastscope"
+    nodes = {n["id"]: n for n in doc["graph"]["nodes"]}
+    assert nodes[PII]["kinds"] == ["BSBucket"] and nodes[PII]["properties"]["name"] == (
+        "acme-customer-pii"
+    )
+    for node in nodes.values():
+        for value in node["properties"].values():
+            assert isinstance(value, str | int | float | bool) or (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            )
+    edges = {(e["start"]["value"], e["kind"], e["end"]["value"]) for e in doc["graph"]["edges"]}
+    assert (WEBROLE, "BSCanAccess", PII) in edges
+    assert all(
+        e["start"]["match_by"] == "id"
+        and e["start"]["value"] in nodes
+        and e["end"]["value"] in nodes
+        for e in doc["graph"]["edges"]
+    )

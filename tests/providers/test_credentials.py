@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,7 @@ def test_azure_secret_goes_to_keyring_only(ring: MemoryKeyring) -> None:
     add_connection("azure", "corp", {"tenant_id": TENANT, "client_id": CLIENT}, SECRET + "\n")
     assert ring.store == {(KEYRING_SERVICE, "azure/corp"): SECRET}
     assert SECRET not in config_text()
+    assert stat.S_IMODE(credentials.config_path().stat().st_mode) == 0o600
     conn = get_connection("corp")
     assert conn.fields == {"tenant_id": TENANT, "client_id": CLIENT, "secret_kind": "client_secret"}
     assert conn.secret() == SECRET

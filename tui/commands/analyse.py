@@ -12,6 +12,7 @@ from blastscope.graph.build import build_graph
 from blastscope.graph.model import NodeKind
 from blastscope.graph.paths import (
     AttackPath,
+    all_paths,
     alternative_paths,
     blast_radius,
     exposed_summaries,
@@ -51,6 +52,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     paths.add_argument("--max-depth", type=_positive, help="longest path, in hops")
     paths.add_argument(
         "--k", type=_positive, default=1, help="paths per target (shortest first; default 1)"
+    )
+    paths.add_argument(
+        "--all-paths",
+        action="store_true",
+        help="every simple path up to --max-depth (default 6), not only the shortest",
     )
     paths.add_argument(
         "--no-conditional",
@@ -119,10 +125,13 @@ def run_paths(args: argparse.Namespace) -> int:
             radius.truncated,
         )
     chosen: list[AttackPath] | None = None
-    if args.k > 1 or target_id is not None:
+    if args.k > 1 or target_id is not None or args.all_paths:
         chosen = []
         for reach in radius.reached:
-            alts = alternative_paths(G, source, reach.id, k=args.k, max_depth=args.max_depth)
+            if args.all_paths:
+                alts = all_paths(G, source, reach.id, max_depth=args.max_depth or 6)
+            else:
+                alts = alternative_paths(G, source, reach.id, k=args.k, max_depth=args.max_depth)
             if args.no_conditional:
                 alts = [p for p in alts if not p.conditional] or [reach.path]
             chosen.extend(alts or [reach.path])

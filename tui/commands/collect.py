@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         if cloud == "azure":
             p.add_argument("--subscription", help="subscription id (default: all visible)")
         if cloud == "gcp":
-            p.add_argument("--project", help="project id (default: the credential's project)")
+            p.add_argument(
+                "--project", help="project id (default: every project the credential can see)"
+            )
         if cloud in ("azure", "gcp"):
             p.add_argument("--endpoint", help="API endpoint (sovereign cloud or test server)")
         p.add_argument("--connection", help="a saved connection (see `blastscope auth`)")

@@ -2,7 +2,8 @@
 
 The principal and resource are given as ids (ARNs, Azure ids, GCP names) or unique names;
 the evaluator is the one of the node's provider (``evaluator_for``). ``can`` exits 0 when
-allowed or conditional, 1 when denied; bad input exits 2 with the closest ids suggested.
+allowed, 1 when denied or only conditionally allowed (a script must not read "maybe" as
+"yes"); bad input exits 2 with the closest ids suggested.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import deque
 from typing import Any
 
 from blastscope.graph.errors import InputError
-from blastscope.graph.iam import Decision, evaluator_for
+from blastscope.graph.iam import Decision, Outcome, evaluator_for
 from blastscope.graph.model import PRINCIPAL_KINDS, Node, Snapshot
 from blastscope.tui.commands.common import add_snapshot_argument, emit, read_snapshot
 
@@ -55,7 +56,7 @@ def run_can(args: argparse.Namespace) -> int:
         emit(json.dumps(_decision_json(principal, args.action, resource, decision), indent=2), None)
     else:
         emit(_decision_text(principal, args.action, resource, decision), None)
-    return 0 if decision.allowed else 1
+    return 0 if decision.outcome == Outcome.ALLOW else 1
 
 
 def run_who_can(args: argparse.Namespace) -> int:
@@ -114,6 +115,8 @@ def _resource(snapshot: Snapshot, text: str, nodes: dict[str, Node]) -> tuple[st
     """(resource id, provider): a node, or an ARN not collected as a node (an S3 object)."""
     if text.startswith("arn:") and text not in nodes:
         return text, "aws"
+    if text == "*":  # every resource: who holds the action unrestricted
+        return text, snapshot.provider if snapshot.provider in ("azure", "gcp") else "aws"
     rid = resolve(snapshot, text)
     provider = nodes[rid].provider
     if provider == "demo":

@@ -211,6 +211,21 @@ class AwsEstate:
     def raw_document(self, doc_id: str, value: Any) -> None:
         self.part.documents[doc_id] = value
 
+    def snapshot_part(self) -> Partial:
+        account = Node(
+            f"aws:account/{self.account}",
+            NodeKind.ACCOUNT,
+            self.account,
+            "aws",
+            "global",
+            {"native_id": self.account, "scps": list(self.scp_ids)},
+        )
+        return Partial(
+            nodes=[*self.part.nodes, account],
+            edges=list(self.part.edges),
+            documents=dict(self.part.documents),
+        )
+
     def snapshot(self) -> Snapshot:
         account = Node(
             f"aws:account/{self.account}",

@@ -205,3 +205,28 @@ def test_unreadable_policy_gives_conditional_edges_not_crash(estate):
     snap = e.snapshot()
     edge = by_pair(permission_edges(snap))[(alice, "can_access", bucket)]
     assert edge.props["conditional"] is True and "not valid JSON" in edge.props["reason"]
+
+
+def test_embedded_secret_nodes_get_no_access_edges(estate):
+    e = estate
+    e.role("admin", inline={"p": e.doc(e.allow("*"))})
+    inst = e.instance("i-0abc")
+    e.part.nodes.append(
+        Node(
+            f"{inst}#secret/abc123",
+            NodeKind.SECRET,
+            "key in user data",
+            "aws",
+            "us-east-1",
+            {
+                "embedded": True,
+                "finding": {
+                    "type": "AWS Access Key",
+                    "location": "user data",
+                    "hash_prefix": "abc123",
+                },
+            },
+        )
+    )
+    edges = permission_edges(e.snapshot())
+    assert not any("#secret/" in x.dst for x in edges)

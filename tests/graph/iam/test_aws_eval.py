@@ -536,3 +536,37 @@ def test_who_can_and_evaluator_for(estate):
     rows = module.who_can(snap, "s3:GetObject", b)
     assert [pid for pid, _ in rows] == sorted([alice, role])
     assert all(d.outcome == Outcome.ALLOW for _, d in rows)
+
+
+def test_cross_account_needs_both_sides(estate):
+    """ "Cross-account policy evaluation logic": the bucket policy (other account) and the
+    caller's identity policy must both allow."""
+    AwsEstate = type(estate)  # noqa: N806 - the fixture's class
+    other = AwsEstate(account="444455556666")
+    caller = f"arn:aws:iam::{A}:user/alice"
+    shared = other.bucket(
+        "shared",
+        policy=other.doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::shared/*",
+            }
+        ),
+    )
+    private = other.bucket("private")
+    home = AwsEstate()
+    home.user("alice", inline={"p": home.doc(home.allow("s3:GetObject"))})
+    home.user("bob")
+    from blastscope.graph.model import merge_parts
+
+    snap = merge_parts(
+        [home.snapshot_part(), other.snapshot_part()], provider="aws", scope={}, collected_at="t"
+    )
+    assert outcome(snap, caller, "s3:GetObject", shared) == Outcome.ALLOW
+    d = evaluate(snap, caller, "s3:GetObject", private)
+    assert d.outcome == Outcome.IMPLICIT_DENY and "cross-account" in d.reason
+    assert (
+        outcome(snap, f"arn:aws:iam::{A}:user/bob", "s3:GetObject", shared) == Outcome.IMPLICIT_DENY
+    )

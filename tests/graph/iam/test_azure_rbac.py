@@ -196,6 +196,7 @@ def test_deny_assignment_beats_owner_except_excluded_principals() -> None:
     )
     alice = evaluate(snap, ALICE, "Microsoft.Compute/virtualMachines/delete", VM)
     assert alice.outcome == Outcome.EXPLICIT_DENY and alice.statements[0].document == deny_id
+    assert (alice.statements[0].index, alice.statements[0].effect) == (0, "deny")
     assert evaluate(snap, ALICE, "Microsoft.Compute/virtualMachines/write", VM).allowed
     assert evaluate(snap, BOB, "Microsoft.Compute/virtualMachines/delete", VM).allowed
     assert evaluate(snap, CAROL, BLOB_READ, ACCOUNT).outcome == Outcome.EXPLICIT_DENY
@@ -343,3 +344,50 @@ def test_only_azure_nodes_are_considered() -> None:
     )
     assert all(e.dst != aws.id for e in permission_edges(mixed))
     assert any(e.dst == ACCOUNT for e in permission_edges(mixed))
+
+
+def test_assignment_below_a_resource_reaches_part_of_it() -> None:
+    container = f"{ACCOUNT}/blobServices/default/containers/invoices"
+    secret = f"{VAULT}/secrets/db-password"
+    snap = snapshot(
+        assignment(1, container, "Storage Blob Data Reader", ALICE),
+        assignment(2, secret, "Key Vault Secrets User", ALICE),
+    )
+    assert evaluate(snap, ALICE, BLOB_READ, container).allowed
+    assert not evaluate(snap, ALICE, BLOB_READ, ACCOUNT).allowed  # not the whole account
+    got = {e.dst: e.props for e in permission_edges(snap)}
+    assert got[ACCOUNT]["partial"] is True and got[ACCOUNT]["scope"] == container.lower()
+    assert got[ACCOUNT]["level"] == "read" and "invoices" in got[ACCOUNT]["reason"]
+    assert got[VAULT]["partial"] is True and got[VAULT]["level"] == "read"
+
+
+def test_raw_arm_documents_and_names_are_understood() -> None:
+    """Documents in ARM's own nesting (``properties``) and under free-form ids still count."""
+    role = ROLES["Storage Blob Data Reader"]
+    docs = {
+        "reader-role": role,  # raw ARM shape, id not a path
+        "grant-1": {
+            "properties": {
+                "scope": ACCOUNT,
+                "principalId": ALICE,
+                "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/"
+                + role["name"],
+            }
+        },
+    }
+    nodes = [
+        Node(ACCOUNT, NodeKind.BUCKET, "appdata", "azure"),
+        Node(
+            f"azure:principal/{ALICE}",
+            NodeKind.IDENTITY,
+            "alice@contoso.com",
+            "azure",
+            props={"principal_id": ALICE},
+        ),
+    ]
+    snap = merge_parts(
+        [Partial(nodes=nodes, documents=docs)], provider="azure", scope={}, collected_at="t"
+    )
+    decision = evaluate(snap, "alice@contoso.com", BLOB_READ, ACCOUNT)
+    assert decision.allowed and decision.statements[0].document == "grant-1"
+    assert [e.dst for e in permission_edges(snap)] == [ACCOUNT]

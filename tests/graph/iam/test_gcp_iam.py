@@ -4,21 +4,17 @@ REST responses, with real predefined role permission lists) and on literal snaps
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakes.gcp_estate import offline_snapshot
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
-
-from gcp_estate import offline_snapshot  # noqa: E402
-
-from blastscope.graph.build import build_graph  # noqa: E402
-from blastscope.graph.errors import InputError  # noqa: E402
-from blastscope.graph.iam import Outcome, evaluator_for  # noqa: E402
-from blastscope.graph.iam.gcp import evaluate, permission_edges, who_can  # noqa: E402
-from blastscope.graph.model import Node, NodeKind, Partial, merge_parts  # noqa: E402
+from blastscope.graph.build import build_graph
+from blastscope.graph.errors import InputError
+from blastscope.graph.iam import Outcome, evaluator_for
+from blastscope.graph.iam.gcp import evaluate, permission_edges, who_can
+from blastscope.graph.model import Node, NodeKind, Partial, merge_parts
 
 ROLES = Path(__file__).resolve().parents[2] / "data" / "gcp" / "iam" / "roles"
 CRM = "//cloudresourcemanager.googleapis.com"
@@ -89,6 +85,7 @@ def test_condition_makes_access_conditional_and_deny_wins(snap):
     listing = evaluate(snap, analyst, "storage.objects.list", DATA)
     assert listing.outcome is Outcome.ALLOW
     assert listing.statements[0].sid == "roles/storage.legacyBucketReader"
+    assert "projectViewer:acme-prod" in listing.reason
     # A permission only the conditional objectViewer binding grants.
     fresh = evaluate(snap, "user:analyst@acme.example", "storage.folders.get", DATA)
     assert fresh.outcome is Outcome.CONDITIONAL
@@ -180,3 +177,15 @@ def test_bad_questions_are_input_errors(snap):
         evaluate(snap, WEB_SA, "storage.objects.get", "//storage.googleapis.com/nope")
     with pytest.raises(InputError):
         evaluate(snap, "nobody", "storage.objects.get", DATA)
+
+
+def test_unread_deny_policies_are_named_in_the_reason():
+    base = offline_snapshot()
+    nodes = []
+    for n in base.nodes:
+        if n.id == f"{CRM}/folders/456789":
+            n = replace(n, props={**n.props, "deny_policies": None, "unknown": ["deny_policies"]})
+        nodes.append(n)
+    d = evaluate(replace(base, nodes=tuple(nodes)), WEB_SA, "storage.objects.get", DATA)
+    assert d.outcome is Outcome.ALLOW
+    assert "deny policies of folders/456789 could not be read" in d.reason

@@ -342,4 +342,14 @@ def build_estate(client: ClientFor) -> Estate:
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
     )
+    elb = client("elb", region_name=REGION)
+    elb.create_load_balancer(
+        LoadBalancerName="legacy-elb",
+        Listeners=[{"Protocol": "TCP", "LoadBalancerPort": 22, "InstancePort": 22}],
+        Subnets=[e.public_subnet],
+        SecurityGroups=[e.web_sg],
+    )
+    elb.register_instances_with_load_balancer(
+        LoadBalancerName="legacy-elb", Instances=[{"InstanceId": e.web}]
+    )
     return e

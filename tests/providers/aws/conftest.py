@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from aws_estate import REGION, Estate, build_estate  # noqa: E402
 
+from blastscope.providers.aws import SERVICES, Service  # noqa: E402
 from blastscope.providers.aws.collector import AwsProvider  # noqa: E402
 from blastscope.providers.aws.session import ClientSettings  # noqa: E402
 
@@ -27,8 +28,7 @@ FAST = ClientSettings(max_attempts=4, rates={"*": (1e6, 1e6)})
 """Retries on, rate limits generous (moto answers instantly), timeouts short."""
 
 
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def set_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -40,6 +40,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
 
 
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_aws_env(monkeypatch)
+
+
 @pytest.fixture
 def moto() -> Iterator[None]:
     with mock_aws():
@@ -49,6 +54,13 @@ def moto() -> Iterator[None]:
 @pytest.fixture
 def estate(moto: None) -> Estate:
     return build_estate(boto3.client)
+
+
+def only(*names: str) -> tuple[Service, ...]:
+    """The registered services called ``names`` (keeps a test to what it is about)."""
+    chosen = tuple(s for s in SERVICES if s.name in names)
+    assert len(chosen) == len(names), names
+    return chosen
 
 
 def provider(session: boto3.session.Session | None = None, **kwargs: object) -> AwsProvider:

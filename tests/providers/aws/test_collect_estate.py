@@ -6,9 +6,13 @@ import json
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from aws_estate import (
     ACCOUNT,
     PLANTED_ENV_SECRET,
@@ -16,11 +20,46 @@ from aws_estate import (
     PLANTED_SECRET,
     REGION,
     Estate,
+    build_estate,
 )
-from conftest import provider
+from botocore.awsrequest import AWSResponse
+from conftest import only, provider, set_aws_env
+from moto import mock_aws
 
+import blastscope.providers.aws as aws_package
 from blastscope.graph.model import Snapshot, load_snapshot, save_snapshot
 from blastscope.providers.base import Scope
+
+
+@dataclass
+class Collected:
+    estate: Estate
+    snap: Snapshot
+    calls: Counter[tuple[str, str]]
+
+
+@pytest.fixture(scope="module")
+def collected() -> Iterator[Collected]:
+    """Build the estate and collect it once for the read-only tests of this module; every
+    API operation the collector calls is recorded (botocore ``before-call``)."""
+    calls: Counter[tuple[str, str]] = Counter()
+    lock = threading.Lock()
+
+    def record(model: Any, **_kw: Any) -> None:
+        with lock:
+            calls[(model.service_model.service_name, model.name)] += 1
+
+    with pytest.MonkeyPatch.context() as mp:
+        set_aws_env(mp)
+        with mock_aws():
+            estate = build_estate(boto3.client)
+            session = boto3.session.Session(region_name=REGION)
+            session.events.register("before-call", record)
+            snap = provider(session).collect(Scope())
+    yield Collected(estate, snap, calls)
+
+
+PERMISSIONS = Path(aws_package.__file__).parent / "PERMISSIONS.md"
 
 
 def arn(kind: str, native: str) -> str:
@@ -31,8 +70,8 @@ def edges(snap: Snapshot, kind: str) -> set[tuple[str, str]]:
     return {(e.src, e.dst) for e in snap.edges if e.kind == kind}
 
 
-def test_estate_nodes_edges_and_documents(estate: Estate) -> None:
-    snap = provider().collect(Scope())
+def test_estate_nodes_edges_and_documents(collected: Collected) -> None:
+    estate, snap = collected.estate, collected.snap
     nodes = snap.node_index()
     assert snap.provider == "aws" and not snap.partial
     assert snap.scope["account"] == ACCOUNT and snap.scope["regions"] == [REGION]
@@ -127,6 +166,11 @@ def test_estate_nodes_edges_and_documents(estate: Estate) -> None:
         {"port": 80, "protocol": "HTTP"}
     ]
     assert (lb.id, web.id) in edges(snap, "forwards_to")
+    classic = nodes[f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/legacy-elb"]
+    assert classic.props["public"] is True and classic.props["type"] == "classic"
+    assert classic.props["listeners"] == [{"port": 22, "protocol": "TCP"}]
+    assert (classic.id, web.id) in edges(snap, "forwards_to")
+    assert (classic.id, arn("security-group", estate.web_sg)) in edges(snap, "protected_by")
 
     # Secrets found in user data / env are nodes the workload contains; values never kept.
     found = {
@@ -140,8 +184,8 @@ def test_estate_nodes_edges_and_documents(estate: Estate) -> None:
     assert account.kind == "account" and "cloudtrail" in account.props["logging"]
 
 
-def test_no_secret_value_reaches_the_snapshot(estate: Estate, tmp_path: Any) -> None:
-    snap = provider().collect(Scope())
+def test_no_secret_value_reaches_the_snapshot(collected: Collected, tmp_path: Any) -> None:
+    estate, snap = collected.estate, collected.snap
     text = save_snapshot(snap, tmp_path / "s.json").read_text()
     for planted in (
         PLANTED_KEY_ID,
@@ -167,21 +211,22 @@ FORBIDDEN = {
 READ = re.compile(r"^(Describe|List|Get)[A-Z]")
 
 
-def test_collector_calls_only_read_operations(estate: Estate) -> None:
-    calls: Counter[tuple[str, str]] = Counter()
-    lock = threading.Lock()
-
-    def record(model: Any, **_kw: Any) -> None:
-        with lock:
-            calls[(model.service_model.service_name, model.name)] += 1
-
-    session = boto3.session.Session(region_name=REGION)
-    session.events.register("before-call", record)
-    provider(session).collect(Scope())
+def test_collector_calls_only_read_operations(collected: Collected) -> None:
+    calls = collected.calls
     assert calls, "the recorder saw nothing"
     assert ("sts", "GetCallerIdentity") in calls
     bad = {op for op in calls if not READ.match(op[1]) or op in FORBIDDEN}
     assert bad == set(), f"non-read operations called: {sorted(bad)}"
+    # Every operation is documented with its permission in providers/aws/PERMISSIONS.md.
+    doc = PERMISSIONS.read_text()
+    rows = [line.split("|") for line in doc.splitlines() if line.startswith("| `")]
+    names = {row[1].split("`")[1]: row[2] for row in rows}
+    undocumented = {
+        (service, op)
+        for service, op in calls
+        if not re.search(rf"\b{op}\b", names.get(service, ""))
+    }
+    assert undocumented == set()
     # Everything the snapshot needs is read by these services:
     services = {service for service, _ in calls}
     assert services >= {"iam", "ec2", "s3", "kms", "secretsmanager", "rds", "lambda", "elbv2"}
@@ -194,7 +239,7 @@ def test_every_list_paginates(moto: None) -> None:
     calls: list[str] = []
     session = boto3.session.Session(region_name=REGION)
     session.events.register("before-call.secretsmanager.ListSecrets", lambda **_k: calls.append(1))
-    snap = provider(session).collect(Scope())
+    snap = provider(session, services=only("secretsmanager")).collect(Scope())
     assert len(calls) == 2, "ListSecrets must follow NextToken"
     assert sum(1 for n in snap.nodes if n.kind == "secret") == 105
 
@@ -208,31 +253,68 @@ def test_empty_account_and_empty_region(moto: None) -> None:
     assert all(n.region in ("", "eu-west-3") for n in snap.nodes)
 
 
-def test_two_regions_collected_concurrently(estate: Estate) -> None:
+def test_two_regions_collected_concurrently(moto: None) -> None:
+    boto3.client("ec2", region_name=REGION).create_vpc(CidrBlock="10.8.0.0/16")
     boto3.client("ec2", region_name="eu-west-1").create_vpc(CidrBlock="10.9.0.0/16")
-    snap = provider().collect(Scope(regions=(REGION, "eu-west-1")))
+    snap = provider(services=only("ec2-network", "kms")).collect(
+        Scope(regions=(REGION, "eu-west-1"))
+    )
     regions = {n.region for n in snap.nodes if n.kind == "network"}
     assert regions == {REGION, "eu-west-1"}
     assert snap.scope["regions"] == [REGION, "eu-west-1"]
 
 
 def test_all_regions_means_the_enabled_ones(moto: None) -> None:
+    """``all`` is what DescribeRegions answers (here an account with two regions enabled)."""
     seen: list[str] = []
     session = boto3.session.Session(region_name=REGION)
-    session.events.register("before-call.ec2.DescribeVpcs", lambda context, **_k: seen.append("x"))
-    snap = provider(session).collect(Scope(regions=("all",)))
-    expected = sorted(
-        r["RegionName"]
-        for r in boto3.client("ec2", region_name=REGION).describe_regions()["Regions"]
+    enabled = {"Regions": [{"RegionName": "eu-west-1"}, {"RegionName": "us-east-1"}]}
+    ok = AWSResponse("https://ec2", 200, {}, None)
+    session.events.register("before-call.ec2.DescribeRegions", lambda **_k: (ok, enabled))
+    session.events.register(
+        "before-send.ec2.DescribeVpcs",
+        lambda request, **_k: seen.append(request.url.split(".")[1]),
     )
-    assert snap.scope["regions"] == expected and len(expected) > 3
-    assert len(seen) == len(expected)
+    snap = provider(session, services=only("ec2-network")).collect(Scope(regions=("all",)))
+    assert snap.scope["regions"] == ["eu-west-1", "us-east-1"]
+    assert sorted(seen) == ["eu-west-1", "us-east-1"]
+    assert snap.warnings == ()
 
 
-def test_snapshot_round_trips_and_json_is_plain(estate: Estate, tmp_path: Any) -> None:
-    snap = provider().collect(Scope())
+def test_snapshot_round_trips_and_json_is_plain(collected: Collected, tmp_path: Any) -> None:
+    snap = collected.snap
     path = save_snapshot(snap, tmp_path / "s.json.gz")
     again = load_snapshot(path)
     assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(
         json.loads(json.dumps(snap.to_dict(), default=str)), sort_keys=True
     )
+
+
+def test_organization_scps_by_level(moto: None) -> None:
+    org = boto3.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}],
+    }
+    scp = org.create_policy(
+        Content=json.dumps(deny),
+        Description="no deletes",
+        Name="no-deletes",
+        Type="SERVICE_CONTROL_POLICY",
+    )["Policy"]["PolicySummary"]
+    org.attach_policy(PolicyId=scp["Id"], TargetId=ACCOUNT)
+    snap = provider(services=only("account")).collect(Scope())
+    account = snap.node_index()[f"aws:account/{ACCOUNT}"]
+    root_level, account_level = account.props["scp_levels"]
+    assert scp["Arn"] in account_level and scp["Arn"] not in root_level
+    assert root_level and set(account.props["scps"]) == set(root_level) | set(account_level)
+    assert snap.documents[scp["Arn"]] == deny
+    assert account.props["parent"].startswith("r-")
+
+
+def test_no_organization_means_no_scps(moto: None) -> None:
+    snap = provider(services=only("account")).collect(Scope())
+    account = snap.node_index()[f"aws:account/{ACCOUNT}"]
+    assert account.props["scps"] == [] and account.props["parent"] is None
+    assert snap.warnings == ()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind, Partial
-from blastscope.providers.aws import ec2_instances, ec2_network, iam, kms, link, s3
+from blastscope.providers.aws import ec2_firewall, ec2_instances, ec2_network, iam, kms, link, s3
 from blastscope.providers.aws.common import MISSING, Ctx, policy_doc
 
 CTX = Ctx(account="111122223333", region="eu-west-1")
 
 
 def test_sg_rule_all_traffic_ipv6_and_sg_reference() -> None:
-    rule = ec2_network.sg_rule(
+    rule = ec2_firewall.sg_rule(
         {
             "SecurityGroupRuleId": "sgr-1",
             "GroupId": "sg-a",
@@ -48,10 +48,10 @@ def test_sg_rule_prefix_list_carries_its_cidrs_or_null() -> None:
         "PrefixListId": "pl-1",
         "IsEgress": True,
     }
-    known = ec2_network.sg_rule(raw, CTX, {"pl-1": [{"Cidr": "10.0.0.0/8"}]})
+    known = ec2_firewall.sg_rule(raw, CTX, {"pl-1": [{"Cidr": "10.0.0.0/8"}]})
     assert known["sources"] == [{"prefix_list": "pl-1", "cidrs": ["10.0.0.0/8"]}]
     assert known["direction"] == "egress" and (known["from_port"], known["to_port"]) == (443, 443)
-    unknown = ec2_network.sg_rule(raw, CTX, {"pl-1": MISSING})
+    unknown = ec2_firewall.sg_rule(raw, CTX, {"pl-1": MISSING})
     assert unknown["sources"] == [{"prefix_list": "pl-1", "cidrs": None}]
 
 

@@ -39,6 +39,16 @@ def _cli(arm: ArmFake, tmp_path: Path, *args: str) -> subprocess.CompletedProces
     )
 
 
+def _in_process(arm: ArmFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """The same command in this process (imports paid once): the environment is the same."""
+    for key in list(os.environ):
+        if key.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_")):
+            monkeypatch.delenv(key)
+    for key, value in arm.env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    return main(list(args))
+
+
 @pytest.fixture
 def arm() -> ArmFake:
     fake = ArmFake().start()
@@ -83,44 +93,43 @@ def test_collect_writes_a_snapshot_with_the_exposed_vm_path(
 
 
 def test_collect_with_a_denied_service_exits_zero_with_warnings(
-    arm: ArmFake, tmp_path: Path
+    arm: ArmFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     arm.faults.append(Fault(r"/Microsoft\.KeyVault/", 403, "AuthorizationFailed"))
     out = tmp_path / "snap.json"
-    run = _cli(arm, tmp_path, "collect", "azure", "--endpoint", arm.base_url, "-o", str(out), "-q")
-    assert run.returncode == 0, run.stderr
-    assert "keyvault" in run.stderr and "AccessDenied" in run.stderr
+    args = ("collect", "azure", "--endpoint", arm.base_url, "-o", str(out), "-q")
+    assert _in_process(arm, tmp_path, monkeypatch, *args) == 0
+    err = capsys.readouterr().err
+    assert "keyvault" in err and "AccessDenied" in err
     data = json.loads(out.read_text())
     assert [w["service"] for w in data["warnings"]] == ["keyvault"]
+    assert any(r.path == "/msi/token" for r in arm.requests)
 
 
-def test_rejected_credential_exits_3_with_one_line(arm: ArmFake, tmp_path: Path) -> None:
+def test_rejected_credential_exits_3_with_one_line(
+    arm: ArmFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     arm.token_valid = False
     out = tmp_path / "snap.json"
-    run = _cli(arm, tmp_path, "collect", "azure", "--endpoint", arm.base_url, "-o", str(out))
-    assert run.returncode == 3
-    assert run.stderr.count("\n") == 1 and run.stderr.startswith("blastscope: ")
-    assert "Traceback" not in run.stderr and not out.exists()
+    args = ("collect", "azure", "--endpoint", arm.base_url, "-o", str(out))
+    assert _in_process(arm, tmp_path, monkeypatch, *args) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("blastscope: ")
+    assert "ExpiredAuthenticationToken" in err and not out.exists()
 
 
-def test_plain_http_endpoint_is_refused(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_"))}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "blastscope",
-            "collect",
-            "azure",
-            "--endpoint",
-            "http://127.0.0.1:9",
-            "-o",
-            str(tmp_path / "s.json"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 3 and "https://" in run.stderr
+def test_plain_http_endpoint_is_refused(
+    arm: ArmFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ("collect", "azure", "--endpoint", "http://127.0.0.1:9", "-o", str(tmp_path / "s.json"))
+    assert _in_process(arm, tmp_path, monkeypatch, *args) == 3
+    assert "https://" in capsys.readouterr().err

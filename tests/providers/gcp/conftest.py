@@ -1,36 +1,58 @@
-"""Fixtures: the HTTPS fake serving the Acme estate, and an environment that trusts it."""
+"""Fixtures: the HTTPS fake serving the Acme estate (one per module, faults and request log
+reset per test), an environment that trusts it, and one clean collection to assert on."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
+from fakes.gcp_estate import ROUTES, isolated_env, write_key
+from fakes.gcp_server import FakeGcp, Recorded, serve
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fakes"))
+from blastscope.providers.base import Scope
+from blastscope.providers.gcp import GcpProvider
 
-from gcp_estate import ROUTES, isolated_env, write_key  # noqa: E402
-from gcp_server import FakeGcp, serve  # noqa: E402
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeGcp]:
+    with serve(dict(ROUTES)) as fake:
+        yield fake
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Iterator[FakeGcp]:
-    with serve(dict(ROUTES), tmp_path) as server:
-        yield server
+def fake(server: FakeGcp) -> FakeGcp:
+    """The module's fake with no faults and an empty request log."""
+    with server.lock:
+        server.faults.clear()
+        server.requests.clear()
+    return server
 
 
-@pytest.fixture
-def gcp_env(fake: FakeGcp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def gcp_env(server: FakeGcp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The process environment pointed at the fake (also returned for subprocesses)."""
-    assert fake.ca_file is not None
-    key = write_key(tmp_path / "sa-key.json", fake.url + "/token")
-    env = isolated_env(dict(os.environ), key_file=key, ca_file=fake.ca_file, home=tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("GOOGLE_", "CLOUDSDK_", "GCE_")):
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        if os.environ.get(name) != value:
-            monkeypatch.setenv(name, value)
-    return env
+    assert server.ca_file is not None
+    home = tmp_path_factory.mktemp("gcp-home")
+    key = write_key(home / "sa-key.json", server.url + "/token")
+    env = isolated_env(dict(os.environ), key_file=key, ca_file=server.ca_file, home=home)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith(("GOOGLE_", "CLOUDSDK_", "GCE_")):
+                mp.delenv(name)
+        for name, value in env.items():
+            if os.environ.get(name) != value:
+                mp.setenv(name, value)
+        yield env
+
+
+@pytest.fixture(scope="module")
+def collected(server: FakeGcp, gcp_env: dict[str, str]) -> tuple[Any, list[Recorded]]:
+    """One clean collection of the estate and the requests it made."""
+    with server.lock:
+        server.faults.clear()
+        server.requests.clear()
+    snap = GcpProvider().collect(Scope(project="acme-prod", endpoint=server.url))
+    with server.lock:
+        return snap, list(server.requests)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from blastscope.tui.cli import main
+
 WEB = "//compute.googleapis.com/projects/acme-prod/zones/us-central1-a/instances/web-1"
 DATA = "//storage.googleapis.com/projects/_/buckets/acme-data"
 WEB_SA = (
@@ -31,38 +33,21 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_collect_then_paths_and_exposed(fake, gcp_env, tmp_path: Path):
+def test_collect_then_paths_and_exposed(fake, gcp_env, tmp_path: Path, capsys):
     out = tmp_path / "s.json"
     run = _cli(gcp_env, "collect", "gcp", "--project", "acme-prod", "--endpoint", fake.url,
                "-o", str(out), "-q")  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "PLANTED" not in out.read_text() and "PLANTED" not in run.stderr
-    paths = _cli(gcp_env, "paths", str(out), "--from", WEB, "--to", DATA, "--format", "json")
-    assert paths.returncode == 0, paths.stderr
-    found = json.loads(paths.stdout)
+    # The snapshot file is the contract: read it back in-process (one interpreter start is
+    # enough to prove the console path).
+    assert main(["paths", str(out), "--from", WEB, "--to", DATA, "--format", "json"]) == 0
+    found = json.loads(capsys.readouterr().out)
     hops = [(h["src"], h["kind"], h["dst"]) for h in found["paths"][0]["hops"]]
     assert hops == [(WEB, "runs_as", WEB_SA), (WEB_SA, "can_access", DATA)]
-    exposed = _cli(gcp_env, "exposed", str(out), "--format", "json")
-    assert exposed.returncode == 0, exposed.stderr
-    listed = {e["id"]: e for e in json.loads(exposed.stdout)}
+    assert main(["exposed", str(out), "--format", "json"]) == 0
+    listed = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
     assert WEB in listed
     assert sorted(map(tuple, listed[WEB]["ports"])) >= [(22, 22), (80, 80), (443, 443)]
     # batch-1 has no external IP: not exposed.
     assert not any("batch-1" in i for i in listed)
-
-
-def test_rejected_credentials_are_one_line_exit_3(fake, gcp_env, tmp_path: Path):
-    fake.fail("/v3/projects/acme-prod", 401, times=10, message="invalid authentication credentials")
-    run = _cli(gcp_env, "collect", "gcp", "--project", "acme-prod", "--endpoint", fake.url,
-               "-o", str(tmp_path / "s.json"), "-q")  # fmt: skip
-    assert run.returncode == 3
-    assert run.stderr.count("\n") == 1 and "credentials rejected" in run.stderr
-    assert "Traceback" not in run.stderr and not (tmp_path / "s.json").exists()
-
-
-def test_no_credentials_is_one_line_exit_3(gcp_env, tmp_path: Path):
-    env = {k: v for k, v in gcp_env.items() if k != "GOOGLE_APPLICATION_CREDENTIALS"}
-    env["HOME"] = str(tmp_path)
-    run = _cli(env, "collect", "gcp", "--project", "acme-prod", "-o", str(tmp_path / "s.json"))
-    assert run.returncode == 3, run.stderr
-    assert run.stderr.startswith("blastscope: no GCP credentials") and "Traceback" not in run.stderr
