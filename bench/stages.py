@@ -26,7 +26,7 @@ from bench.synthetic import generate
 from blastscope.graph import build as gbuild
 from blastscope.graph.model import load_snapshot, save_snapshot
 
-BUDGET = float(os.environ.get("BENCH_ANALYSIS_BUDGET", "300"))
+BUDGET = float(os.environ.get("BENCH_STAGE_BUDGET", "120"))
 """Seconds one analysis may take before it is reported as timed out and left out."""
 MAX_SOURCES = int(os.environ.get("BENCH_MAX_SOURCES", "1000"))
 """Blast radii computed for "every exposed" (the row says when it is a sample)."""
@@ -159,7 +159,7 @@ def _bare_graph(snap: Any) -> nx.MultiDiGraph:
 def _probe_analyses(rec: Recorder, snap: Any) -> list[str]:
     """Time each registered analysis in a forked child with a budget; drop the ones over it.
 
-    An analysis that does not finish in ``BENCH_ANALYSIS_BUDGET`` seconds gets a "timed out"
+    An analysis that does not finish in ``BENCH_STAGE_BUDGET`` seconds gets a "timed out"
     row and is left out of the graph build, so the later stages still run (their rows say so).
     """
     gbuild._load_default_analyses()

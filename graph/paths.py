@@ -75,10 +75,10 @@ def blast_radius(
     reached = [
         reach_of(G, path_to(G, source, n, parent))
         for n in parent
-        if n != source and G.nodes[n].get("kind") in kinds
+        if n != source and G._node[n].get("kind") in kinds
     ]
     reached.sort(key=rank_key)
-    identities = [n for n in parent if n != source and G.nodes[n].get("kind") in _PRINCIPALS]
+    identities = [n for n in parent if n != source and G._node[n].get("kind") in _PRINCIPALS]
     return BlastRadius(source, reached, identities, truncated)
 
 

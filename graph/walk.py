@@ -155,13 +155,30 @@ def next_hops(
             yield Hop(node, dst, best[1], best[2])
     if internet:
         return
-    for src, keyed in G._pred[node].items():
-        if src in seen:
-            continue
-        for a in keyed.values():
-            if a.get("kind") == "attached_to":
-                yield Hop(node, src, "attached_to", a.get("props") or {})
-                break
+    for src, props in _attached(G).get(node, ()):
+        if src not in seen:
+            yield Hop(node, src, "attached_to", props)
+
+
+_ATTACHED: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[int, dict[str, list[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _attached(G: nx.MultiDiGraph) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+    """Disks by the instance they are attached to, indexed once per graph (rebuilt when the
+    node count changes; analyses never add edges to a built graph): scanning every node's
+    in-edges would cost more than the walk."""
+    size = G.number_of_nodes()
+    cached = _ATTACHED.get(G)
+    if cached is not None and cached[0] == size:
+        return cached[1]
+    index: dict[str, list[Any]] = {}
+    for u, v, a in G.edges(data=True):
+        if a.get("kind") == "attached_to":
+            index.setdefault(v, []).append((u, a.get("props") or {}))
+    _ATTACHED[G] = (size, index)
+    return index
 
 
 def steps(
@@ -231,7 +248,7 @@ def path_to(
         hops.append(hop)
         node = hop.src
     hops.reverse()
-    return AttackPath(source, target, str(G.nodes[target].get("kind")), tuple(hops))
+    return AttackPath(source, target, str(G._node[target].get("kind")), tuple(hops))
 
 
 def reach_of(G: nx.MultiDiGraph, path: AttackPath) -> Reach:
@@ -253,7 +270,7 @@ def reach_of(G: nx.MultiDiGraph, path: AttackPath) -> Reach:
             if p in ("tcp", "udp")
             for a, b in props.get("ports") or []
         ]
-    data = G.nodes[path.target]
+    data = G._node[path.target]
     return Reach(
         id=path.target,
         kind=str(data.get("kind")),
@@ -314,7 +331,7 @@ def sensitivity(G: nx.MultiDiGraph, node_id: str) -> int:
     cache = _SENS_CACHE.setdefault(G, {})
     if node_id in cache:
         return cache[node_id]
-    data = G.nodes[node_id]
+    data = G._node[node_id]
     kind = str(data.get("kind"))
     props = data.get("props") or {}
     tags = props.get("tags") if isinstance(props.get("tags"), Mapping) else {}

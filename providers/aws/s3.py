@@ -47,36 +47,52 @@ def get_buckets(clients: Clients, ctx: Ctx, gaps: Gaps) -> dict[str, Any]:
         out = dict(bucket)
         out["Region"] = get(
             "location",
-            lambda: s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1",
+            lambda: _region(s3.get_bucket_location(Bucket=name).get("LocationConstraint")),
         )
+        # Ask each bucket's own region: the global endpoint answers other regions' buckets
+        # with a redirect, doubling the calls.
+        where = out["Region"] if isinstance(out["Region"], str) else None
+        regional = clients.client("s3", where) if where else s3
         out["Policy"] = get(
-            "policy", lambda: s3.get_bucket_policy(Bucket=name)["Policy"], "NoSuchBucketPolicy"
+            "policy",
+            lambda: regional.get_bucket_policy(Bucket=name)["Policy"],
+            "NoSuchBucketPolicy",
         )
-        out["Acl"] = get("ACL", lambda: s3.get_bucket_acl(Bucket=name).get("Grants", []))
+        out["Acl"] = get("ACL", lambda: regional.get_bucket_acl(Bucket=name).get("Grants", []))
         out["PublicAccessBlock"] = get(
             "public access block",
-            lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+            lambda: regional.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
             *NO_PAB,
         )
         out["Encryption"] = get(
             "encryption",
-            lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
+            lambda: regional.get_bucket_encryption(Bucket=name)[
+                "ServerSideEncryptionConfiguration"
+            ],
             "ServerSideEncryptionConfigurationNotFoundError",
         )
         out["Versioning"] = get(
-            "versioning", lambda: s3.get_bucket_versioning(Bucket=name).get("Status") or "Disabled"
+            "versioning",
+            lambda: regional.get_bucket_versioning(Bucket=name).get("Status") or "Disabled",
         )
         out["Logging"] = get(
-            "logging", lambda: s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")
+            "logging", lambda: regional.get_bucket_logging(Bucket=name).get("LoggingEnabled")
         )
         out["Tags"] = get(
-            "tags", lambda: s3.get_bucket_tagging(Bucket=name).get("TagSet", []), "NoSuchTagSet"
+            "tags",
+            lambda: regional.get_bucket_tagging(Bucket=name).get("TagSet", []),
+            "NoSuchTagSet",
         )
         return out
 
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="s3") as pool:
         detailed = list(pool.map(one, buckets))
     return {"Buckets": detailed, "AccountPublicAccessBlock": account_pab}
+
+
+def _region(constraint: str | None) -> str:
+    """GetBucketLocation's answer as a region: empty is us-east-1, the legacy ``EU`` eu-west-1."""
+    return {"": "us-east-1", "EU": "eu-west-1"}.get(constraint or "", constraint or "us-east-1")
 
 
 def policy_is_public(doc: Any) -> bool:

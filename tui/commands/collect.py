@@ -13,6 +13,14 @@ from blastscope.graph.model import Snapshot, save_snapshot
 from blastscope.providers import get_provider
 from blastscope.providers.base import CollectionAborted, ProgressEvent, Scope
 
+EXIT_INCOMPLETE = 4
+"""Collection finished but some slices were not read (denied, throttled, timed out): the
+snapshot is saved with its warnings, and scripts can tell it from a complete one."""
+EXIT_STATUS_HELP = (
+    "exit status: 0 complete; 4 saved but incomplete (see the warnings); 2 bad input; "
+    "3 credentials or cloud failure (what was read is kept as a partial snapshot)"
+)
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     collect = sub.add_parser("collect", help="collect a live estate into a snapshot file")
@@ -22,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("azure", "an Azure subscription (DefaultAzureCredential)"),
         ("gcp", "a GCP project (google.auth.default)"),
     ):
-        p = clouds.add_parser(cloud, help=help_text)
+        p = clouds.add_parser(cloud, help=help_text, epilog=EXIT_STATUS_HELP)
         if cloud == "aws":
             p.add_argument(
                 "--profile", help="AWS named profile (default: AWS_PROFILE or the chain)"
@@ -80,11 +88,12 @@ def run(args: argparse.Namespace) -> int:
         raise
     save_snapshot(snapshot, args.output)
     _summary(snapshot, args.output)
+    status = EXIT_INCOMPLETE if snapshot.warnings else 0
     if args.open:
         from blastscope.tui.commands.app import open_app
 
-        return open_app(snapshot)
-    return 0
+        open_app(snapshot)
+    return status
 
 
 def _print_progress(event: ProgressEvent) -> None:

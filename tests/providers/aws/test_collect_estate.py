@@ -318,3 +318,36 @@ def test_no_organization_means_no_scps(moto: None) -> None:
     account = snap.node_index()[f"aws:account/{ACCOUNT}"]
     assert account.props["scps"] == [] and account.props["parent"] is None
     assert snap.warnings == ()
+
+
+def test_a_bucket_is_read_in_its_own_region(moto: None) -> None:
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(
+        Bucket="acme-eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    s3.put_bucket_policy(
+        Bucket="acme-eu-logs",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:DeleteObject",
+                        "Resource": "arn:aws:s3:::acme-eu-logs/*",
+                    }
+                ],
+            }
+        ),
+    )
+    hosts: list[str] = []
+    session = boto3.session.Session(region_name=REGION)
+    session.events.register(
+        "before-send.s3.GetBucketPolicy", lambda request, **_k: hosts.append(request.url)
+    )
+    snap = provider(session, services=only("s3")).collect(Scope())
+    bucket = snap.node_index()["arn:aws:s3:::acme-eu-logs"]
+    assert bucket.region == "eu-west-1" and bucket.props["public"] is False
+    assert snap.documents[bucket.props["policy"]]["Statement"][0]["Effect"] == "Deny"
+    assert len(hosts) == 1 and "eu-west-1" in hosts[0]

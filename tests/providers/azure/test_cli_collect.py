@@ -92,7 +92,7 @@ def test_collect_writes_a_snapshot_with_the_exposed_vm_path(
     assert [3389, 3389] not in exposed[WEB]["ports"]  # deny-rdp at priority 120
 
 
-def test_collect_with_a_denied_service_exits_zero_with_warnings(
+def test_collect_with_a_denied_service_saves_the_rest_and_exits_incomplete(
     arm: ArmFake,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -101,12 +101,29 @@ def test_collect_with_a_denied_service_exits_zero_with_warnings(
     arm.faults.append(Fault(r"/Microsoft\.KeyVault/", 403, "AuthorizationFailed"))
     out = tmp_path / "snap.json"
     args = ("collect", "azure", "--endpoint", arm.base_url, "-o", str(out), "-q")
-    assert _in_process(arm, tmp_path, monkeypatch, *args) == 0
+    assert _in_process(arm, tmp_path, monkeypatch, *args) == 4
     err = capsys.readouterr().err
     assert "keyvault" in err and "AccessDenied" in err
     data = json.loads(out.read_text())
     assert [w["service"] for w in data["warnings"]] == ["keyvault"]
     assert any(r.path == "/msi/token" for r in arm.requests)
+
+
+def test_persistent_throttling_finishes_the_run_and_exits_incomplete(
+    arm: ArmFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arm.faults.append(
+        Fault(r"/Microsoft\.Sql/servers$", 429, "TooManyRequests", headers={"Retry-After": "0"})
+    )
+    out = tmp_path / "snap.json"
+    args = ("collect", "azure", "--endpoint", arm.base_url, "-o", str(out), "-q")
+    assert _in_process(arm, tmp_path, monkeypatch, *args) == 4
+    data = json.loads(out.read_text())
+    assert [(w["service"], w["error"]) for w in data["warnings"]] == [("sql", "Throttling")]
+    assert any(n["kind"] == "instance" for n in data["nodes"])  # the rest was read
 
 
 def test_rejected_credential_exits_3_with_one_line(
