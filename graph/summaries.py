@@ -43,6 +43,8 @@ class ExposureSummary:
     identity_count: int
     worst: Reach | None
     score: int
+    provider: str = ""
+    """The node's cloud: a multi-cloud estate has a web-1 in each."""
 
     def to_dict(self) -> dict[str, Any]:
         """The DESIGN.md ``exposed`` JSON entry (plus what the overview shows)."""
@@ -59,6 +61,7 @@ class ExposureSummary:
             "id": self.id,
             "name": self.name,
             "kind": self.kind,
+            "provider": self.provider,
             "ports": self.ports,
             "dangerous": self.dangerous,
             "blast_radius": {"data": self.data_count, "identities": self.identity_count},
@@ -193,6 +196,7 @@ def _summary(
         identity_count=idents,
         worst=worst,
         score=score,
+        provider=str(G.nodes[node].get("provider") or ""),
     )
 
 

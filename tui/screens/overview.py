@@ -64,10 +64,11 @@ class OverviewScreen(Screen[None]):
             counts.add_row(kind, f"{count:,}")
         exposed = self.query_one("#exposed", DataTable)
         # Fixed widths: every column fits 120 columns whatever the names.
-        exposed.add_column("Exposed", key="name", width=20)
-        exposed.add_column("Ports", key="ports", width=9)
-        exposed.add_column("Danger", key="danger", width=13)
-        exposed.add_column("Worst reachable", key="worst", width=26)
+        exposed.add_column("Cloud", key="cloud", width=5)
+        exposed.add_column("Exposed", key="name", width=16)
+        exposed.add_column("Ports", key="ports", width=10)
+        exposed.add_column("Danger", key="danger", width=12)
+        exposed.add_column("Worst reachable", key="worst", width=21)
         exposed.add_column("Data", key="data", width=4)
         exposed.add_column("Ids", key="ids", width=4)
         self.watch(self.app, "exposures", self._show_exposures)
@@ -95,9 +96,10 @@ class OverviewScreen(Screen[None]):
         table.clear()
         for s in summaries:
             worst = s.worst
-            worst_text = _cut(f"{worst.name} ({worst.kind})", 26) if worst else "-"
+            worst_text = _cut(f"{worst.name} ({worst.kind})", 21) if worst else "-"
             table.add_row(
-                _cut(s.name if s.kind == "instance" else f"{s.name} ({s.kind})", 20),
+                s.provider,
+                _cut(s.name if s.kind == "instance" else f"{s.name} ({s.kind})", 16),
                 format_ports(s.ports),
                 ", ".join(s.dangerous) or "-",
                 worst_text,
