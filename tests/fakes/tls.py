@@ -120,10 +120,13 @@ def stop(base_url: str) -> None:
 
 @contextmanager
 def serving(
-    handler: type[BaseHTTPRequestHandler], *, alpn: Sequence[str] | None = None
+    handler: type[BaseHTTPRequestHandler],
+    *,
+    alpn: Sequence[str] | None = None,
+    plain: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """``start`` … ``stop`` as a context manager."""
-    base_url, ca_path = start(handler, alpn=alpn)
+    base_url, ca_path = start(handler, alpn=alpn, plain=plain)
     try:
         yield base_url, ca_path
     finally:
