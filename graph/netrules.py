@@ -153,7 +153,8 @@ def compile_rules(firewall: str, rules: Iterable[Any], direction: str = "ingress
             continue
         nets: list[Net] = []
         refs: list[str] = []
-        for src in raw.get("sources") or ():
+        sources = raw.get("sources")
+        for src in sources if isinstance(sources, list | tuple) else ():
             if isinstance(src, Mapping):
                 n, r = source_refs(src)
                 nets.extend(n)

@@ -43,6 +43,8 @@ class ExposureSummary:
     identity_count: int
     worst: Reach | None
     score: int
+    provider: str = ""
+    """The node's cloud: a multi-cloud estate has a web-1 in each."""
 
     def to_dict(self) -> dict[str, Any]:
         """The DESIGN.md ``exposed`` JSON entry (plus what the overview shows)."""
@@ -59,6 +61,7 @@ class ExposureSummary:
             "id": self.id,
             "name": self.name,
             "kind": self.kind,
+            "provider": self.provider,
             "ports": self.ports,
             "dangerous": self.dangerous,
             "blast_radius": {"data": self.data_count, "identities": self.identity_count},
@@ -170,6 +173,15 @@ def _worst(G: nx.MultiDiGraph, node: str, top: int) -> Reach | None:
     return min((reach_of(G, path_to(G, node, n, parent)) for n in found), key=rank_key)
 
 
+_FINDING_WEIGHT = {"critical": 8, "high": 5, "medium": 2, "low": 1}
+
+
+def _weakness(findings: Any) -> int:
+    """How much the exposed node's own findings (old image, IMDSv1, secrets in user data …)
+    add to its rank, capped so reach still dominates: fixing one moves it down."""
+    return min(20, sum(_FINDING_WEIGHT.get(str(getattr(f, "severity", "")), 0) for f in findings))
+
+
 def _summary(
     G: nx.MultiDiGraph, node: str, edges: list[dict[str, Any]], table: _ReachTable
 ) -> ExposureSummary:
@@ -182,7 +194,7 @@ def _summary(
     if any(e.get("imds_v1") for e in edges):
         dangerous.append("imds_v1")
     score = (worst.sensitivity if worst else 0) + 5 * len(dangerous) + min(20, data)
-    score += min(10, idents)
+    score += min(10, idents) + _weakness(G.nodes[node].get("findings") or ())
     return ExposureSummary(
         id=node,
         name=str(G.nodes[node].get("name") or node),
@@ -193,6 +205,7 @@ def _summary(
         identity_count=idents,
         worst=worst,
         score=score,
+        provider=str(G.nodes[node].get("provider") or ""),
     )
 
 

@@ -191,8 +191,21 @@ MALFORMED = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="analysis crashes on a malformed prop")
-@pytest.mark.parametrize("case", sorted(MALFORMED))
+STILL_BROKEN = {"trust_policy id not a string (graph/iam/aws_index.py document)"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            marks=pytest.mark.xfail(strict=True, raises=TypeError, reason="crashes on it"),
+        )
+        if case in STILL_BROKEN
+        else case
+        for case in sorted(MALFORMED)
+    ],
+)
 def test_analyses_survive_malformed_props(case: str) -> None:
     index, path, value = MALFORMED[case]
     doc = copy.deepcopy(VALID)

@@ -25,6 +25,7 @@ from blastscope.tui.messages import (
     AnalysisFailed,
     ExposuresRanked,
     GraphBuilt,
+    NodesIndexed,
     SnapshotLoaded,
     notify_worker_error,
 )
@@ -106,7 +107,7 @@ class BlastscopeApp(App[None]):
         self.graph = None
         self.exposures = None
         self.analysis_error = ""
-        self.node_rows = NodeRows(snapshot.nodes)
+        self.node_rows = None
         self.sub_title = scope_line(
             snapshot.provider,
             snapshot.scope,
@@ -131,7 +132,8 @@ class BlastscopeApp(App[None]):
         description="building the graph",
     )
     def analyse(self, snapshot: Snapshot) -> None:
-        """Build the graph, then rank the exposed machines (both can take seconds)."""
+        """Index the nodes, build the graph, rank the exposed machines (seconds at 100k)."""
+        self.post_message(NodesIndexed(snapshot, NodeRows(snapshot.nodes)))
         started = perf_counter()
         graph = build_graph(snapshot)
         self.post_message(GraphBuilt(snapshot, graph, perf_counter() - started))
@@ -145,6 +147,11 @@ class BlastscopeApp(App[None]):
             )
             return
         self.post_message(ExposuresRanked(graph, list(exposed_summaries(graph))))
+
+    @on(NodesIndexed)
+    def _nodes_indexed(self, message: NodesIndexed) -> None:
+        if message.snapshot is self.snapshot:
+            self.node_rows = message.rows
 
     @on(GraphBuilt)
     def _graph_built(self, message: GraphBuilt) -> None:
@@ -208,7 +215,9 @@ class BlastscopeApp(App[None]):
     def action_explore(self) -> None:
         from blastscope.tui.screens.explore import ExploreScreen
 
-        if self.node_rows is not None and not isinstance(self.screen, ExploreScreen):
+        if self.node_rows is None:
+            self.notify("Still indexing the nodes; try again in a moment.", timeout=3)
+        elif not isinstance(self.screen, ExploreScreen):
             self.push_screen(ExploreScreen(self.node_rows))
 
     def action_iam_query(self) -> None:

@@ -27,6 +27,14 @@ class SnapshotLoaded(Message):
 
 
 @dataclass
+class NodesIndexed(Message):
+    """The search index of every node (``NodeRows``) is ready for the palette and explore."""
+
+    snapshot: Snapshot
+    rows: Any
+
+
+@dataclass
 class GraphBuilt(Message):
     """The analysis worker built the graph (derived edges included) for ``snapshot``."""
 

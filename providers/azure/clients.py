@@ -5,12 +5,15 @@ guard that refuses any request other than GET/HEAD before it leaves the process.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
 from blastscope.providers.azure.errors import WriteRefused
 
@@ -35,6 +38,28 @@ class ReadOnlyPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
             raise WriteRefused(f"refused {method} {request.http_request.url.split('?')[0]}")
 
 
+class LoopbackBearerPolicy(ARMChallengeAuthenticationPolicy):
+    """Bearer authentication that may send the token over plain http — only ever built for
+    an endpoint on this machine (a local test server), never for a remote one."""
+
+    def on_request(self, request: PipelineRequest) -> None:  # type: ignore[type-arg]
+        request.context.options["enforce_https"] = False
+        super().on_request(request)
+
+
+def is_loopback_http(endpoint: str) -> bool:
+    """``http://`` to 127.0.0.0/8, ::1 or localhost: the only place a token may go unencrypted."""
+    parts = urlsplit(endpoint)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass
 class Clients:
     """Lazily built management clients for one subscription."""
@@ -53,7 +78,7 @@ class Clients:
                 args: list[Any] = [self.credential]
                 if with_subscription:
                     args.append(self.subscription)
-                kwargs = {**client_options(self.endpoint), **self.options}
+                kwargs = {**client_options(self.endpoint, self.credential), **self.options}
                 self._cache[name] = cls(*args, base_url=self.endpoint, **kwargs)
             return self._cache[name]
 
@@ -100,14 +125,17 @@ class Clients:
         return self._make("authorization", AuthorizationManagementClient)
 
 
-def client_options(endpoint: str) -> dict[str, Any]:
+def client_options(endpoint: str, credential: Any) -> dict[str, Any]:
     """Keyword arguments every management client gets."""
-    return {
+    options: dict[str, Any] = {
         "credential_scopes": [scope_for(endpoint)],
         "custom_hook_policy": ReadOnlyPolicy(),
         **RETRY,
         **TIMEOUTS,
     }
+    if is_loopback_http(endpoint):
+        options["authentication_policy"] = LoopbackBearerPolicy(credential, scope_for(endpoint))
+    return options
 
 
 def scope_for(endpoint: str) -> str:
@@ -124,5 +152,5 @@ def subscription_client(
     """The subscriptions client (tenant level), with the same safety settings."""
     from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-    kwargs = {**client_options(endpoint), **(options or {})}
+    kwargs = {**client_options(endpoint, credential), **(options or {})}
     return SubscriptionClient(credential, base_url=endpoint, **kwargs)

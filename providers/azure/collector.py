@@ -11,7 +11,12 @@ from typing import Any
 
 from blastscope.graph.errors import BlastscopeError, CloudError
 from blastscope.graph.model import Edge, Node, NodeKind, Partial, Snapshot, Warning, merge_parts
-from blastscope.providers.azure.clients import DEFAULT_ENDPOINT, Clients, subscription_client
+from blastscope.providers.azure.clients import (
+    DEFAULT_ENDPOINT,
+    Clients,
+    is_loopback_http,
+    subscription_client,
+)
 from blastscope.providers.azure.common import PROVIDER_NAME, lower, node, rest, rest_list
 from blastscope.providers.azure.errors import classify, fatal_message, one_line
 from blastscope.providers.base import (
@@ -67,8 +72,11 @@ class AzureProvider:
     ) -> Snapshot:
         """Collect every visible subscription (or ``scope.subscription``), one task per service."""
         endpoint = (scope.endpoint or DEFAULT_ENDPOINT).rstrip("/")
-        if not endpoint.startswith("https://"):
-            raise CloudError(f"--endpoint must be an https:// URL (got {endpoint!r})")
+        if not (endpoint.startswith("https://") or is_loopback_http(endpoint)):
+            raise CloudError(
+                f"--endpoint must be an https:// URL, or http:// to a server on this machine "
+                f"(got {endpoint!r})"
+            )
         try:
             credential = self.credential_factory(scope)
         except BlastscopeError:

@@ -86,12 +86,19 @@ def collect_aws() -> Any:
         return provider.collect(Scope(regions=(estate.REGION,)))
 
 
-def normalise(value: Any) -> Any:
-    """Replace wall-clock timestamps (launch times, creation dates) with the demo's clock."""
+def normalise(value: Any, *, sets: bool = False) -> Any:
+    """Replace wall-clock timestamps (launch times, creation dates) with the demo's clock.
+
+    With ``sets``, lists of strings are sorted: in node props they are sets (CIDRs, IPs,
+    tags, policy ids) and some collectors gather them in thread order (GCP network CIDRs).
+    """
     if isinstance(value, dict):
-        return {k: normalise(v) for k, v in value.items()}
+        return {k: normalise(v, sets=sets) for k, v in value.items()}
     if isinstance(value, list):
-        return [normalise(v) for v in value]
+        items = [normalise(v, sets=sets) for v in value]
+        if sets and items and all(isinstance(v, str) for v in items):
+            return sorted(items)
+        return items
     if isinstance(value, str) and _TIMESTAMP.match(value):
         return COLLECTED_AT
     return value
@@ -111,7 +118,7 @@ def as_part(snap: Any) -> Any:
 
     return Partial(
         nodes=[
-            Node(n.id, n.kind, n.name, n.provider, n.region, normalise(dict(n.props)))
+            Node(n.id, n.kind, n.name, n.provider, n.region, normalise(dict(n.props), sets=True))
             for n in snap.nodes
         ],
         edges=[Edge(e.src, e.dst, e.kind, normalise(dict(e.props))) for e in snap.edges],

@@ -74,13 +74,13 @@ class ArmFake:
         self.ca_path = ""
 
     # --- lifecycle ----------------------------------------------------------------------
-    def start(self) -> ArmFake:
+    def start(self, *, plain: bool = False) -> ArmFake:
         fake = self
 
         class Handler(_Handler):
             arm = fake
 
-        self.base_url, self.ca_path = tls.start(Handler)
+        self.base_url, self.ca_path = tls.start(Handler, plain=plain)
         return self
 
     def stop(self) -> None:

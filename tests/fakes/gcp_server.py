@@ -143,9 +143,12 @@ def _handler(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(routes: dict[str, str], workdir: Path | None = None) -> Iterator[FakeGcp]:
-    """Start the fake on 127.0.0.1 over TLS (the shared test CA of ``tls``): ``fake.ca_file``."""
+def serve(
+    routes: dict[str, str], workdir: Path | None = None, *, plain: bool = False
+) -> Iterator[FakeGcp]:
+    """Start the fake on 127.0.0.1 over TLS (the shared test CA of ``tls``: ``fake.ca_file``),
+    or over plain http."""
     fake = FakeGcp(routes=routes)
-    with tls.serving(_handler(fake)) as (base_url, ca_path):
+    with tls.serving(_handler(fake), plain=plain) as (base_url, ca_path):
         fake.url, fake.ca_file = base_url, Path(ca_path)
         yield fake

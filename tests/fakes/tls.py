@@ -59,6 +59,13 @@ def server_context(alpn: Sequence[str] | None = None) -> ssl.SSLContext:
     return context
 
 
+class _PlainServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+        pass
+
+
 class _TLSServer(ThreadingHTTPServer):
     daemon_threads = True
     context: ssl.SSLContext
@@ -79,15 +86,21 @@ def start(
     *,
     host: str = "127.0.0.1",
     alpn: Sequence[str] | None = None,
+    plain: bool = False,
 ) -> tuple[str, str]:
-    """Serve ``handler`` over HTTPS on an ephemeral port; returns ``(base_url, ca_path)``."""
-    server = _TLSServer((host, 0), handler)
-    server.context = server_context(alpn)
+    """Serve ``handler`` over HTTPS (or plain HTTP, as some test servers do) on an
+    ephemeral port; returns ``(base_url, ca_path)``."""
+    server: ThreadingHTTPServer
+    if plain:
+        server = _PlainServer((host, 0), handler)
+    else:
+        server = _TLSServer((host, 0), handler)
+        server.context = server_context(alpn)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="tls-fake", daemon=True
     )
     thread.start()
-    base_url = f"https://{host}:{server.server_address[1]}"
+    base_url = f"{'http' if plain else 'https'}://{host}:{server.server_address[1]}"
     with _lock:
         _servers[base_url] = (server, thread)
     return base_url, ca()[1]
@@ -107,10 +120,13 @@ def stop(base_url: str) -> None:
 
 @contextmanager
 def serving(
-    handler: type[BaseHTTPRequestHandler], *, alpn: Sequence[str] | None = None
+    handler: type[BaseHTTPRequestHandler],
+    *,
+    alpn: Sequence[str] | None = None,
+    plain: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """``start`` … ``stop`` as a context manager."""
-    base_url, ca_path = start(handler, alpn=alpn)
+    base_url, ca_path = start(handler, alpn=alpn, plain=plain)
     try:
         yield base_url, ca_path
     finally:

@@ -54,7 +54,8 @@ def test_committed_demo_holds_exactly_what_the_collector_sees_now(cloud: str, co
     nodes = committed.node_index()
     edges = {e.key() for e in committed.edges}
     hint = "the demo is stale: run python tests/demo/build.py"
-    assert all(nodes.get(n.id) == n for n in fresh.nodes if n.id != "internet"), hint
+    stale = [n.id for n in fresh.nodes if n.id != "internet" and nodes.get(n.id) != n]
+    assert not stale, f"{hint}; nodes that differ: {stale[:5]}"
     assert all(e.key() in edges for e in fresh.edges), hint
     assert all(committed.documents.get(k) == v for k, v in fresh.documents.items()), hint
     mine = [n for n in committed.nodes if n.provider == cloud]

@@ -47,7 +47,7 @@ async def test_overview_ranks_exposed_and_enter_opens_the_blast_radius(
         await app.workers.wait_for_complete()
         await pilot.pause()
         table = app.screen.query_one("#exposed", DataTable)
-        names = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        names = [table.get_row_at(i)[1] for i in range(table.row_count)]  # [0] is the cloud
         assert set(names) == {"web-01", "batch-01"}
         assert names[0] == "web-01"  # reaches the PII bucket and the secret: worst first
         await pilot.press("enter")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from blastscope.graph.model import Snapshot
 from blastscope.tui.app import BlastscopeApp
@@ -27,6 +27,13 @@ async def _steady(pilot) -> None:  # type: ignore[no-untyped-def]
     await app.screen.workers.wait_for_complete()
     for field in app.screen.query(Input):
         field.cursor_blink = False
+    # DataTable lays out new rows when idle, after they arrive: let every table settle.
+    for _ in range(50):
+        await pilot.pause()
+        tables = app.screen.query(DataTable)
+        if all(t.virtual_size.height >= t.row_count + 1 for t in tables):
+            break
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 

@@ -42,7 +42,11 @@ class OverviewScreen(Screen[None]):
                 yield DataTable(id="counts", cursor_type="none", zebra_stripes=True)
                 yield Static(self._warnings_title(), classes="section-title", id="warn-title")
                 with VerticalScroll(id="warnings"):
-                    yield Static(self._warnings_text(), id="warnings-text")
+                    yield Static(
+                        self._warnings_text(),
+                        id="warnings-text",
+                        classes="has-warnings" if self.snapshot.warnings else "",
+                    )
             with Vertical(id="main"):
                 yield Static(
                     "Exposed to the internet, worst blast radius first", classes="section-title"
@@ -53,17 +57,20 @@ class OverviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         counts = self.query_one("#counts", DataTable)
-        counts.add_columns("Kind", "Count")
+        counts.add_column("Kind", width=14)
+        counts.add_column("Count", width=8)
         tally = Counter(str(n.kind) for n in self.snapshot.nodes if n.kind != "internet")
         for kind, count in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])):
             counts.add_row(kind, f"{count:,}")
         exposed = self.query_one("#exposed", DataTable)
-        exposed.add_column("Exposed", key="name")
-        exposed.add_column("Ports", key="ports")
-        exposed.add_column("Danger", key="danger")
-        exposed.add_column("Worst reachable", key="worst")
-        exposed.add_column("Data", key="data")
-        exposed.add_column("Ids", key="ids")
+        # Fixed widths: every column fits 120 columns whatever the names.
+        exposed.add_column("Cloud", key="cloud", width=5)
+        exposed.add_column("Exposed", key="name", width=16)
+        exposed.add_column("Ports", key="ports", width=10)
+        exposed.add_column("Danger", key="danger", width=12)
+        exposed.add_column("Worst reachable", key="worst", width=21)
+        exposed.add_column("Data", key="data", width=4)
+        exposed.add_column("Ids", key="ids", width=4)
         self.watch(self.app, "exposures", self._show_exposures)
         self.watch(self.app, "analysis_error", self._show_error)
         exposed.focus()
@@ -89,9 +96,10 @@ class OverviewScreen(Screen[None]):
         table.clear()
         for s in summaries:
             worst = s.worst
-            worst_text = _cut(f"{worst.name} ({worst.kind})", 28) if worst else "-"
+            worst_text = _cut(f"{worst.name} ({worst.kind})", 21) if worst else "-"
             table.add_row(
-                _cut(s.name if s.kind == "instance" else f"{s.name} ({s.kind})", 22),
+                s.provider,
+                _cut(s.name if s.kind == "instance" else f"{s.name} ({s.kind})", 16),
                 format_ports(s.ports),
                 ", ".join(s.dangerous) or "-",
                 worst_text,

@@ -100,9 +100,13 @@ def evidence_refs(props: Mapping[str, Any]) -> list[tuple[str, int | str | None]
 
 
 def format_value(value: Any, width: int = 80) -> str:
-    """A prop value on one line (JSON for structures, cut to ``width``)."""
+    """A prop value on one line (JSON for structures, cut to ``width``).
+
+    None is a value that was read and is not set (no encryption, no policy); a value that
+    could not be read is listed in ``props.unknown`` and shown by the caller as such.
+    """
     if value is None:
-        return "unknown"
+        return "none"
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool):

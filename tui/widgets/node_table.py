@@ -82,6 +82,7 @@ class NodeTable(ScrollView, can_focus=True):
     NodeTable {
         background: $surface;
         height: 1fr;
+        overflow-x: hidden;
     }
     NodeTable > .node-table--header {
         background: $panel;

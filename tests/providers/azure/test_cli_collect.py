@@ -141,12 +141,35 @@ def test_rejected_credential_exits_3_with_one_line(
     assert "ExpiredAuthenticationToken" in err and not out.exists()
 
 
-def test_plain_http_endpoint_is_refused(
+def test_plain_http_to_a_remote_host_is_refused(
     arm: ArmFake,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = ("collect", "azure", "--endpoint", "http://127.0.0.1:9", "-o", str(tmp_path / "s.json"))
+    # a bearer token must never cross a network unencrypted
+    args = ("collect", "azure", "--endpoint", "http://192.0.2.7", "-o", str(tmp_path / "s.json"))
     assert _in_process(arm, tmp_path, monkeypatch, *args) == 3
     assert "https://" in capsys.readouterr().err
+    assert not arm.requests
+
+
+def test_plain_http_to_a_local_test_server_collects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arm = ArmFake().start(plain=True)
+    try:
+        out = tmp_path / "snap.json"
+        args = ("collect", "azure", "--endpoint", arm.base_url, "-o", str(out), "-q")
+        assert arm.base_url.startswith("http://127.0.0.1:")
+        assert _in_process(arm, tmp_path, monkeypatch, *args) == 0, capsys.readouterr().err
+    finally:
+        arm.stop()
+    assert all(
+        r.authorization == "Bearer fake-arm-token" for r in arm.requests if r.path != "/msi/token"
+    )
+    assert main(["paths", str(out), "--from", WEB, "--to", PRODDATA, "--format", "json"]) == 0
+    hops = json.loads(capsys.readouterr().out)["paths"][0]["hops"]
+    assert [h["dst"] for h in hops] == [WEB_IDENTITY, PRODDATA]
+    assert main(["exposed", str(out), "--format", "json"]) == 0
+    assert WEB in {e["id"] for e in json.loads(capsys.readouterr().out)}

@@ -4,6 +4,7 @@ an exposed instance whose service account reads a bucket shows that path."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,28 @@ def test_collect_then_paths_and_exposed(fake, gcp_env, tmp_path: Path, capsys):
     assert sorted(map(tuple, listed[WEB]["ports"])) >= [(22, 22), (80, 80), (443, 443)]
     # batch-1 has no external IP: not exposed.
     assert not any("batch-1" in i for i in listed)
+
+
+def test_plain_http_test_server(tmp_path: Path, monkeypatch, capsys):
+    # the issue's "done when" drives the collector at http://127.0.0.1:PORT
+    from fakes.gcp_estate import ROUTES, isolated_env, write_key
+    from fakes.gcp_server import serve
+
+    with serve(dict(ROUTES), plain=True) as plain:
+        assert plain.url.startswith("http://127.0.0.1:")
+        key = write_key(tmp_path / "sa-key.json", plain.url + "/token")
+        env = isolated_env(dict(os.environ), key_file=key, ca_file=plain.ca_file, home=tmp_path)
+        for name in list(os.environ):
+            if name.startswith(("GOOGLE_", "CLOUDSDK_", "GCE_")):
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        out = tmp_path / "s.json"
+        args = ["collect", "gcp", "--project", "acme-prod", "--endpoint", plain.url, "-o", str(out)]
+        assert main([*args, "-q"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["paths", str(out), "--from", WEB, "--to", DATA, "--format", "json"]) == 0
+    hops = json.loads(capsys.readouterr().out)["paths"][0]["hops"]
+    assert [h["dst"] for h in hops] == [WEB_SA, DATA]
+    assert main(["exposed", str(out), "--format", "json"]) == 0
+    assert WEB in {e["id"] for e in json.loads(capsys.readouterr().out)}
