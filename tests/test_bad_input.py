@@ -2,7 +2,7 @@
 
 Mutated snapshot files go through ``load_snapshot`` and, when they load, through the risk
 findings and the ``findings`` command. Crashes the same generator found in other analyses
-are pinned as deterministic strict-xfail reproductions at the end.
+are kept as deterministic reproductions at the end.
 """
 
 from __future__ import annotations
@@ -175,8 +175,7 @@ def test_garbage_and_truncated_files_are_snapshot_errors(tmp_path: Path, blob: b
 
 
 # Found by running the property test above through build_graph and the exposed/paths commands
-# (400 examples). Deterministic reproductions, strict: they start passing when fixed, and then
-# the marker must go.
+# (400 examples); both crashed the build before they were fixed.
 MALFORMED = {
     "firewall rule sources not a list (graph/netrules.py compile_rules)": (
         2,
@@ -191,21 +190,7 @@ MALFORMED = {
 }
 
 
-STILL_BROKEN = {"trust_policy id not a string (graph/iam/aws_index.py document)"}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            case,
-            marks=pytest.mark.xfail(strict=True, raises=TypeError, reason="crashes on it"),
-        )
-        if case in STILL_BROKEN
-        else case
-        for case in sorted(MALFORMED)
-    ],
-)
+@pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_analyses_survive_malformed_props(case: str) -> None:
     index, path, value = MALFORMED[case]
     doc = copy.deepcopy(VALID)

@@ -80,6 +80,8 @@ class AwsIndex:
 
     def document(self, doc_id: str) -> ParsedDocument:
         """A parsed document (missing → error, recorded once as a warning)."""
+        if not isinstance(doc_id, str):  # a bent snapshot: the reference itself is unreadable
+            return ParsedDocument((), f"policy reference {doc_id!r} is not a document id")
         parsed = self._docs.get(doc_id)
         if parsed is None:
             if doc_id in self.snapshot.documents:
