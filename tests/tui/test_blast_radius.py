@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from textual.widgets import Checkbox, DataTable, Input, RadioSet, Select, Static
 
 from blastscope.graph.model import Snapshot
@@ -16,8 +15,6 @@ from blastscope.tui.screens.node import NodeScreen
 from blastscope.tui.screens.overview import OverviewScreen
 from blastscope.tui.widgets.path_picture import PathPicture
 from blastscope.tui.widgets.path_tree import PathNodeData, PathTree
-
-pytest.importorskip("blastscope.graph.paths")
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SIZE = (120, 40)
@@ -119,7 +116,6 @@ async def test_tree_filters_and_hop_panel(estate: Snapshot, fx) -> None:
 
 
 async def test_export_writes_the_file_and_says_where(estate: Snapshot, fx, tmp_path: Path) -> None:
-    pytest.importorskip("blastscope.graph.report")
     app = BlastscopeApp(estate, clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_radius(app, pilot, fx.WEB)
@@ -148,7 +144,6 @@ async def test_export_writes_the_file_and_says_where(estate: Snapshot, fx, tmp_p
 async def test_export_to_an_unwritable_place_is_a_notification(
     estate: Snapshot, fx, tmp_path: Path
 ) -> None:
-    pytest.importorskip("blastscope.graph.report")
     blocker = tmp_path / "file"
     blocker.write_text("x")
     app = BlastscopeApp(estate, clock=lambda: NOW)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 
-import pytest
 from textual.widgets import DataTable, Input, Static
 
 from blastscope.graph.model import Snapshot
@@ -13,13 +11,6 @@ from blastscope.tui.app import BlastscopeApp
 from blastscope.tui.screens.iam_query import IamQueryScreen
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-def _has_aws_evaluator() -> bool:
-    try:
-        return hasattr(importlib.import_module("blastscope.graph.iam.aws"), "who_can")
-    except ModuleNotFoundError:
-        return False
 
 
 async def _open(app: BlastscopeApp, pilot) -> IamQueryScreen:  # type: ignore[no-untyped-def]
@@ -44,7 +35,6 @@ async def test_unknown_names_and_missing_action_are_notifications(estate: Snapsh
         assert any("action: give one" in n.message for n in app._notifications)
 
 
-@pytest.mark.skipif(not _has_aws_evaluator(), reason="graph.iam.aws not in this build yet")
 async def test_can_and_who_can_answer_from_the_policies(estate: Snapshot) -> None:
     app = BlastscopeApp(estate, clock=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -64,16 +54,3 @@ async def test_can_and_who_can_answer_from_the_policies(estate: Snapshot) -> Non
         table = screen.query_one("#who-table", DataTable)
         who = {table.get_row_at(i)[0] for i in range(table.row_count)}
         assert "web-role" in who and "batch-role" not in who
-
-
-@pytest.mark.skipif(_has_aws_evaluator(), reason="only meaningful while the evaluator is absent")
-async def test_a_missing_evaluator_is_a_notification_not_a_crash(estate: Snapshot) -> None:
-    app = BlastscopeApp(estate, clock=lambda: NOW)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _open(app, pilot)
-        await pilot.press(*"web-role", "tab", *"s3:GetObject", "tab", *"acme-customer-pii")
-        await pilot.press("enter")
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
-        assert any(n.severity == "error" for n in app._notifications)
-        assert isinstance(app.screen, IamQueryScreen)

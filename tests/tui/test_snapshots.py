@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from textual.widgets import DataTable, Input
 
 from blastscope.graph.model import Snapshot
 from blastscope.tui.app import BlastscopeApp
-
-pytest.importorskip("blastscope.graph.paths")
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SIZE = (120, 40)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 
 import boto3
+import moto
 import pytest
 
-moto = pytest.importorskip("moto")
-collector = pytest.importorskip("blastscope.providers.aws.collector")
-
-from blastscope.graph.iam import Outcome  # noqa: E402
-from blastscope.graph.iam.aws import evaluate, permission_edges  # noqa: E402
-from blastscope.providers.aws import SERVICES  # noqa: E402
-from blastscope.providers.base import Scope  # noqa: E402
+from blastscope.graph.iam import Outcome
+from blastscope.graph.iam.aws import evaluate, permission_edges
+from blastscope.providers.aws import SERVICES, collector
+from blastscope.providers.base import Scope
 
 REGION = "us-east-1"
 
