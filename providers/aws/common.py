@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from blastscope.graph.model import Node, NodeKind, Warning
+from blastscope.graph.model import Node, NodeKind, Partial, Warning
 from blastscope.providers.aws.errors import is_fatal, to_warning
 
 PROVIDER = "aws"
@@ -109,6 +109,19 @@ def iso(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+def attach_resource_policy(part: Partial, props: dict[str, Any], arn: str, policy: Any) -> None:
+    """Keep a resource policy under ``ARN#policy`` and point ``props.policy`` at it: MISSING
+    (not read) marks it unknown, an empty answer means the resource has none."""
+    if policy is MISSING:
+        known(props, "policy", MISSING)
+    elif policy:
+        doc_id = f"{arn}#policy"
+        part.documents[doc_id] = policy_doc(policy)
+        props["policy"] = doc_id
+    else:
+        props["policy"] = None
 
 
 def policy_doc(raw: Any) -> Any:

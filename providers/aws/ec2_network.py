@@ -222,44 +222,34 @@ def _route_table(part: Partial, table: Mapping[str, Any], ctx: Ctx) -> None:
 
 
 def _gateways(part: Partial, raw: Mapping[str, Any], ctx: Ctx) -> None:
-    for igw in _items(raw, "InternetGateways"):
-        gid = igw["InternetGatewayId"]
-        attached = [a["VpcId"] for a in igw.get("Attachments") or [] if a.get("VpcId")]
-        props = {
-            "account": ctx.account,
-            "native_id": gid,
-            "gateway_kind": "internet_gateway",
-            "attached_network": ctx.ec2_arn("vpc", attached[0]) if attached else None,
-            "tags": tags(igw.get("Tags")),
-        }
-        part.nodes.append(
-            node(
-                ctx.ec2_arn("internet-gateway", gid),
-                NodeKind.GATEWAY,
-                name_tag(igw.get("Tags"), gid),
-                ctx.region,
-                props,
+    for key, id_key, arn_type, kind in (
+        ("InternetGateways", "InternetGatewayId", "internet-gateway", "internet_gateway"),
+        (
+            "EgressOnlyInternetGateways",
+            "EgressOnlyInternetGatewayId",
+            "egress-only-internet-gateway",
+            "egress_only",
+        ),
+    ):
+        for gw in _items(raw, key):
+            gid = gw[id_key]
+            attached = [a["VpcId"] for a in gw.get("Attachments") or [] if a.get("VpcId")]
+            props = {
+                "account": ctx.account,
+                "native_id": gid,
+                "gateway_kind": kind,
+                "attached_network": ctx.ec2_arn("vpc", attached[0]) if attached else None,
+                "tags": tags(gw.get("Tags")),
+            }
+            part.nodes.append(
+                node(
+                    ctx.ec2_arn(arn_type, gid),
+                    NodeKind.GATEWAY,
+                    name_tag(gw.get("Tags"), gid),
+                    ctx.region,
+                    props,
+                )
             )
-        )
-    for eigw in _items(raw, "EgressOnlyInternetGateways"):
-        gid = eigw["EgressOnlyInternetGatewayId"]
-        attached = [a["VpcId"] for a in eigw.get("Attachments") or [] if a.get("VpcId")]
-        props = {
-            "account": ctx.account,
-            "native_id": gid,
-            "gateway_kind": "egress_only",
-            "attached_network": ctx.ec2_arn("vpc", attached[0]) if attached else None,
-            "tags": tags(eigw.get("Tags")),
-        }
-        part.nodes.append(
-            node(
-                ctx.ec2_arn("egress-only-internet-gateway", gid),
-                NodeKind.GATEWAY,
-                name_tag(eigw.get("Tags"), gid),
-                ctx.region,
-                props,
-            )
-        )
     for nat in _items(raw, "NatGateways"):
         gid = nat["NatGatewayId"]
         addresses = nat.get("NatGatewayAddresses") or []

@@ -12,7 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from blastscope.graph.model import Edge, EdgeKind, NodeKind, Partial
-from blastscope.providers.aws.common import MISSING, Ctx, Gaps, iso, known, node, policy_doc
+from blastscope.providers.aws.common import (
+    MISSING,
+    Ctx,
+    Gaps,
+    attach_resource_policy,
+    iso,
+    known,
+    node,
+)
 from blastscope.providers.aws.kms import key_ref
 from blastscope.providers.aws.session import Clients, paginate
 from blastscope.providers.secrets import scan_text
@@ -79,15 +87,7 @@ def transform_functions(functions: list[Mapping[str, Any]], ctx: Ctx) -> Partial
         else:
             props["url_auth"] = url.get("AuthType") if url else None
             props["url"] = url.get("FunctionUrl") if url else None
-        policy = fn.get("Policy", MISSING)
-        if policy is MISSING:
-            known(props, "policy", MISSING)
-        elif policy:
-            doc_id = f"{arn}#policy"
-            part.documents[doc_id] = policy_doc(policy)
-            props["policy"] = doc_id
-        else:
-            props["policy"] = None
+        attach_resource_policy(part, props, arn, fn.get("Policy", MISSING))
         fn_tags = fn.get("Tags", MISSING)
         known(props, "tags", MISSING if fn_tags is MISSING else dict(fn_tags or {}))
         findings = fn.get("EnvFindings") or []

@@ -13,7 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from blastscope.graph.model import Edge, EdgeKind, NodeKind, Partial
-from blastscope.providers.aws.common import MISSING, Ctx, Gaps, known, node, policy_doc, tags
+from blastscope.providers.aws.common import (
+    MISSING,
+    Ctx,
+    Gaps,
+    attach_resource_policy,
+    known,
+    node,
+    policy_doc,
+    tags,
+)
 from blastscope.providers.aws.kms import key_ref
 from blastscope.providers.aws.session import Clients
 
@@ -156,14 +165,7 @@ def transform_buckets(raw: Mapping[str, Any], ctx: Ctx) -> Partial:
         region = bucket.get("Region", MISSING)
         props: dict[str, Any] = {"account": ctx.account, "native_id": name}
         policy = bucket.get("Policy", MISSING)
-        if policy is MISSING:
-            known(props, "policy", MISSING)
-        elif policy:
-            doc_id = f"{arn}#policy"
-            part.documents[doc_id] = policy_doc(policy)
-            props["policy"] = doc_id
-        else:
-            props["policy"] = None
+        attach_resource_policy(part, props, arn, policy)
         grants = bucket.get("Acl", MISSING)
         known(
             props,

@@ -11,7 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from blastscope.graph.model import Edge, EdgeKind, NodeKind, Partial
-from blastscope.providers.aws.common import MISSING, Ctx, Gaps, iso, known, node, policy_doc, tags
+from blastscope.providers.aws.common import (
+    MISSING,
+    Ctx,
+    Gaps,
+    attach_resource_policy,
+    iso,
+    node,
+    tags,
+)
 from blastscope.providers.aws.kms import key_ref
 from blastscope.providers.aws.session import Clients, paginate
 
@@ -48,15 +56,7 @@ def transform_secrets(secrets: list[Mapping[str, Any]], ctx: Ctx) -> Partial:
             "kms_key": secret.get("KmsKeyId"),
             "tags": tags(secret.get("Tags")),
         }
-        policy = secret.get("Policy", MISSING)
-        if policy is MISSING:
-            known(props, "policy", MISSING)
-        elif policy:
-            doc_id = f"{arn}#policy"
-            part.documents[doc_id] = policy_doc(policy)
-            props["policy"] = doc_id
-        else:
-            props["policy"] = None
+        attach_resource_policy(part, props, arn, secret.get("Policy", MISSING))
         part.nodes.append(node(arn, NodeKind.SECRET, secret.get("Name") or arn, ctx.region, props))
         # No KmsKeyId means the AWS managed key aws/secretsmanager.
         key = secret.get("KmsKeyId") or "alias/aws/secretsmanager"
