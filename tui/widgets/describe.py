@@ -160,7 +160,10 @@ def scope_line(
         parts.append(f"{regions[0]}{more}")
     when = parse_time(collected_at)
     stamp = when.strftime("%Y-%m-%d %H:%MZ") if when else collected_at
-    parts.append(f"collected {stamp}, {age(collected_at, now)}")
+    if provider == "demo":  # built in, frozen: its age says nothing about anyone's estate
+        parts.append("built-in demo estate")
+    else:
+        parts.append(f"collected {stamp}, {age(collected_at, now)}")
     if is_stale(collected_at, now) and provider != "demo":
         parts.append("STALE")
     if partial:
