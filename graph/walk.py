@@ -174,9 +174,14 @@ def _attached(G: nx.MultiDiGraph) -> dict[str, list[tuple[str, Mapping[str, Any]
     if cached is not None and cached[0] == size:
         return cached[1]
     index: dict[str, list[Any]] = {}
-    for u, v, a in G.edges(data=True):
-        if a.get("kind") == "attached_to":
-            index.setdefault(v, []).append((u, a.get("props") or {}))
+    # attached_to runs disk → instance (MODEL.md): visit the disks' out-edges, not every edge
+    for u, attrs in G._node.items():
+        if attrs.get("kind") != "disk":
+            continue
+        for v, keyed in G._adj[u].items():
+            for a in keyed.values():
+                if a.get("kind") == "attached_to":
+                    index.setdefault(v, []).append((u, a.get("props") or {}))
     _ATTACHED[G] = (size, index)
     return index
 
