@@ -14,11 +14,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from blastscope.graph.iam.aws_actions import canonical, level_of, resource_type
+from blastscope.graph.iam.aws_actions import access_actions, canonical, level_of, resource_type
 from blastscope.graph.iam.aws_conditions import RequestContext
 from blastscope.graph.iam.aws_eval import Hit, Result, evaluate_actions
-from blastscope.graph.iam.aws_index import AwsIndex, Principal, ResourcePolicy
-from blastscope.graph.iam.aws_match import NO, arn_parts, literal_prefix
+from blastscope.graph.iam.aws_index import (
+    AwsIndex,
+    Principal,
+    ResourcePolicy,
+    is_public,
+    resource_account_of,
+)
+from blastscope.graph.iam.aws_match import NO, YES, literal_prefix
 from blastscope.graph.iam.aws_policy import (
     Prepared,
     Statement,
@@ -28,7 +34,7 @@ from blastscope.graph.iam.aws_policy import (
     mentions_resource,
     prepare,
 )
-from blastscope.graph.model import Edge, EdgeKind, Node
+from blastscope.graph.model import INTERNET_ID, Edge, EdgeKind, Node
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,8 @@ class _Template:
     evidence: list[dict[str, Any]]
     needs_doc: bool
     """Some evidence comes from the resource's own policy (its id is filled per edge)."""
+    counted: frozenset[str]
+    """The allowed actions that make the edge (:func:`access_actions`)."""
     grants: tuple[tuple[int | None, str | None, str | None], ...]
     unknown: str | None
     shown: str
@@ -61,9 +69,11 @@ class _NodeInfo:
     rtype: str
     account: str
     policy: ResourcePolicy | None
-    doc_part: tuple[bool, bool, str] | None
+    doc_part: tuple[bool, bool, bool, str] | None
     rp_values: tuple[tuple[int, ...], ...] | None
     """Per target, how each resource-policy statement matches it (None: per principal)."""
+    anonymous: frozenset[str] = frozenset()
+    """Access actions anyone may take without credentials (see :func:`anonymous_access`)."""
 
 
 def _has_variables(st: Statement) -> bool:
@@ -139,8 +149,8 @@ class AccessMemo:
         if template is _MISSING:
             template = _template(self.ix, p, node, targets, doc)
             self._results[key] = template
-        if template is None:
-            return None
+        if template is None or template.counted <= info.anonymous:
+            return None  # nothing the caller could not do without credentials
         by, ev = template.by, template.evidence
         if by is None or template.needs_doc:
             # Naming the resource's own policy: the same for every caller of this resource.
@@ -194,7 +204,12 @@ class AccessMemo:
         rp_values = None
         doc_part = None
         if policy is not None:
-            doc_part = (policy.error is not None, policy.required, self._doc_key(policy.doc_id))
+            doc_part = (
+                policy.error is not None,
+                policy.required,
+                policy.restricted,
+                self._doc_key(policy.doc_id),
+            )
             if not any(_has_variables(st) for st in policy.statements):
                 no_vars = RequestContext()
                 prepared = [(st, prepare(st, no_vars)) for st in policy.statements]
@@ -207,7 +222,12 @@ class AccessMemo:
                 if not prepared:
                     rp_values = None
         found = _NodeInfo(
-            f"{node.kind}/{_rtype(node)}", resource_account(node), policy, doc_part, rp_values
+            f"{node.kind}/{_rtype(node)}",
+            resource_account(node),
+            policy,
+            doc_part,
+            rp_values,
+            anonymous_access(node, policy, targets)[0],
         )
         self._nodes[node.id] = found
         return found
@@ -273,11 +293,7 @@ def _quick(s: Statement, prepared: Prepared) -> tuple[str, ...] | None:
 
 def resource_account(node: Node) -> str:
     """``aws:ResourceAccount`` of a data node, as :meth:`AwsIndex.context` derives it."""
-    parts = arn_parts(node.id)
-    account = parts[3] if parts else ""
-    if parts and parts[1] == "s3":
-        account = str(node.props.get("account") or "")
-    return account
+    return resource_account_of(node.id, node)
 
 
 def _rtype(node: Node) -> str:
@@ -309,7 +325,8 @@ def _template(
 ) -> _Template | None:
     results = [evaluate_actions(ix, p, node, target, universe) for target, universe in targets]
     maybe = frozenset().union(*(r.allowed.maybe for r in results))
-    if not maybe:
+    counted = maybe & access_actions(frozenset().union(*(u for _, u in targets)))
+    if not counted:
         return None
     yes = frozenset().union(*(r.allowed.yes for r in results))
     grants = []
@@ -333,6 +350,7 @@ def _template(
         conditional_actions=list(_names(frozenset(maybe - yes))) if yes and maybe - yes else None,
         evidence=ev,
         needs_doc=any(e["document"] is None for e in ev),
+        counted=counted,
         grants=tuple(dict.fromkeys(grants)),
         unknown=next((u for r in results for u in r.unknown), None),
         shown=shown,
@@ -381,3 +399,75 @@ def _ref_dict(h: Hit) -> dict[str, Any]:
         "layer": h.layer,
         "conditional": not h.actions.yes,
     }
+
+
+def anonymous_access(
+    node: Node, policy: ResourcePolicy | None, targets: list[tuple[Target, frozenset[str]]]
+) -> tuple[frozenset[str], list[Statement]]:
+    """The access actions anyone on the internet may take on ``node`` without credentials,
+    and the statements granting them: unconditional Allows to ``*`` covering the resource,
+    in a policy with no Deny but the usual TLS-only one (a deny could single callers out:
+    then nothing is counted), not held back by S3 Block Public Access. Holding a principal
+    adds nothing there, so ``can_access`` edges that grant no more are left out and the
+    internet gets one edge."""
+    if (
+        policy is None
+        or policy.error
+        or policy.restricted
+        or node.props.get("public") is False
+        or any(not st.allow and not _tls_only(st) for st in policy.statements)
+    ):
+        return frozenset(), []
+    found: set[str] = set()
+    granting: list[Statement] = []
+    for st in policy.statements:
+        if st.condition or not is_public(st):
+            continue
+        pre = prepare(st, RequestContext())
+        for target, universe in targets:
+            if match_prepared(st, pre, target) == YES:
+                actions = access_actions(action_set(st.action_key, universe))
+                if actions:
+                    found |= actions
+                    granting.append(st)
+    return frozenset(found), list(dict.fromkeys(granting))
+
+
+def _tls_only(st: Statement) -> bool:
+    """A Deny that only refuses plain HTTP (``aws:SecureTransport`` false): a caller who uses
+    TLS, as every SDK does, is not singled out by it."""
+    keys = {str(k).lower() for op in (st.condition or {}).values() for k in (op or {})}
+    return keys == {"aws:securetransport"}
+
+
+def anonymous_edge(
+    node: Node, policy: ResourcePolicy | None, targets: list[tuple[Target, frozenset[str]]]
+) -> Edge | None:
+    """internet → ``node`` ``can_access``: what anyone may do without credentials."""
+    actions, granting = anonymous_access(node, policy, targets)
+    if not actions or policy is None:
+        return None
+    names = list(_names(actions))
+    refs = [
+        {
+            "document": policy.doc_id,
+            "statement": st.ref.index,
+            "sid": st.ref.sid,
+            "effect": "Allow",
+            "layer": "resource",
+            "conditional": False,
+        }
+        for st in granting
+    ]
+    by = ", ".join(
+        f"statement {st.ref.index}" + (f' "{st.ref.sid}"' if st.ref.sid else "") for st in granting
+    )
+    props = {
+        "actions": names,
+        "level": level_of(actions),
+        "conditional": False,
+        "reason": f"anyone may {', '.join(names[:3])} on {node.name or node.id} without"
+        f" credentials: allowed to * by {by} of {policy.doc_id}",
+        "evidence": refs,
+    }
+    return Edge(INTERNET_ID, node.id, EdgeKind.CAN_ACCESS, props)

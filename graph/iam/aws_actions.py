@@ -22,6 +22,11 @@ LEVELS = {
 }
 LEVEL_RANK = {"read": 1, "write": 2, "admin": 3}
 
+CONTENT_LISTS = frozenset(
+    {"s3:listbucket", "s3:listbucketversions", "s3:listbucketmultipartuploads"}
+)
+"""List-level actions that enumerate a data store's contents: an S3 object key is data."""
+
 
 @dataclass(frozen=True, slots=True)
 class ActionInfo:
@@ -77,6 +82,21 @@ def level_of(actions: frozenset[str]) -> str | None:
         if level and (best is None or LEVEL_RANK[level] > LEVEL_RANK[best]):
             best = level
     return best
+
+
+@lru_cache(maxsize=4096)
+def access_actions(actions: frozenset[str]) -> frozenset[str]:
+    """The actions among ``actions`` (lower-case) that reach a resource's data or control it:
+    every access level but List, whose actions describe and enumerate (``ec2:Describe*``
+    gives DescribeVolumeAttribute on every volume, not the volume's data), plus the lists
+    of :data:`CONTENT_LISTS`. Only these make a ``can_access`` edge; the List actions
+    allowed beside them are still named on it."""
+    out = set()
+    for action in actions:
+        info = action_info(action)
+        if info is None or info.access_level != "List" or action in CONTENT_LISTS:
+            out.add(action)
+    return frozenset(out)
 
 
 @lru_cache(maxsize=4096)

@@ -15,8 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from blastscope.graph.iam.aws_access import AccessMemo, evidence, resource_account
-from blastscope.graph.iam.aws_actions import actions_for_type, resource_type
+from blastscope.graph.iam.aws_access import (
+    AccessMemo,
+    anonymous_edge,
+    evidence,
+    resource_account,
+)
+from blastscope.graph.iam.aws_actions import access_actions, actions_for_type, resource_type
 from blastscope.graph.iam.aws_eval import evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, Principal
 from blastscope.graph.iam.aws_match import NO, literal_prefix
@@ -48,6 +53,12 @@ def access_edges(ix: AwsIndex) -> Iterator[Edge]:
             edge = memo.edge(p, node, data.targets(node))
             if edge is not None:
                 yield edge
+    for node_id in sorted(data.named.get(ALL, ())):
+        node = ix.nodes[node_id]
+        policy = ix.resource_policy(node, node_id.split(":", 3)[2])
+        edge = anonymous_edge(node, policy, data.targets(node))
+        if edge is not None:
+            yield edge
 
 
 class DataIndex:
@@ -71,7 +82,9 @@ class DataIndex:
         grouped: dict[tuple[str, frozenset[str], str, bool], list[str]] = defaultdict(list)
         for service, nodes in self.by_service.items():
             for node in nodes:
-                universe = frozenset().union(*(u for _, u in self._targets[node.id]))
+                universe = access_actions(
+                    frozenset().union(*(u for _, u in self._targets[node.id]))
+                )
                 has_policy = ix.resource_policy(node, service) is not None
                 grouped[(service, universe, resource_account(node), has_policy)].append(node.id)
         for (service, universe, account, has_policy), ids in grouped.items():
@@ -170,8 +183,8 @@ class DataIndex:
 
 @dataclass(frozen=True, slots=True)
 class _Class:
-    """Data nodes of one service alike for candidate pruning: the actions of their types,
-    their account, whether they have a resource policy."""
+    """Data nodes of one service alike for candidate pruning: the access actions of their
+    types (see :func:`access_actions`), their account, whether they have a resource policy."""
 
     universe: frozenset[str]
     account: str

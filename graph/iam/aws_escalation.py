@@ -13,10 +13,11 @@ self-loop). Rewriting a role's policies counts only for roles the caller can ass
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from blastscope.graph.iam.aws_access import resource_account
 from blastscope.graph.iam.aws_actions import canonical
@@ -53,6 +54,7 @@ class Candidate:
 
 
 Checker = Callable[["Escalation", Principal], Iterator[Candidate]]
+T = TypeVar("T")
 TECHNIQUES: dict[str, Checker] = {}
 """Technique name → checker, in registration order."""
 
@@ -77,6 +79,38 @@ class Escalation:
         self._foreign: dict[tuple[str, str], tuple[str, bool]] = {}
         self.runners: dict[str, list[tuple[str, str]]] = {}
         """Compute node kind → (node id, role id) running as a role (see aws_escalation_iam)."""
+        self._near: dict[str, tuple[dict[str, list[tuple[int, Any]]], list[tuple[int, Any]]]] = {}
+
+    def near(
+        self,
+        p: Principal,
+        name: str,
+        items: Callable[[], Sequence[T]],
+        node_of: Callable[[T], str],
+        service: str,
+    ) -> list[T]:
+        """The targets ``items()`` (listed once, cached under ``name``) that ``p`` could act
+        on with ``service`` actions: those of its own account, and those of other accounts
+        with a resource policy for ``service`` (the only way across; any other is refused by
+        :meth:`cross_account_only`). Listing every target for every caller made escalation
+        O(principals × roles) on an organisation. Order is ``items()``'s."""
+        split = self._near.get(name)
+        if split is None:
+            by_account: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+            anyone: list[tuple[int, Any]] = []
+            for pos, item in enumerate(items()):
+                node = self.ix.nodes.get(node_of(item))
+                account = resource_account(node) if node is not None else ""
+                if not account or self.ix.resource_policy(node, service) is not None:
+                    anyone.append((pos, item))
+                else:
+                    by_account[account].append((pos, item))
+            split = self._near[name] = (dict(by_account), anyone)
+        by_account, anyone = split
+        if not p.account:
+            return [item for _, item in heapq.merge(*by_account.values(), anyone)]
+        own = by_account.get(p.account, [])
+        return [item for _, item in heapq.merge(own, anyone)]
 
     def roles_trusting(self, service: str) -> list[Node]:
         """Roles whose trust policy lets ``service`` assume them (what PassRole hands over)."""
@@ -154,10 +188,17 @@ def escalation_edges(ix: AwsIndex, assume: list[Edge] | None = None) -> Iterator
     for pid in sorted(ix.principals):
         p = ix.principals[pid]
         for name, checker in TECHNIQUES.items():
+            # One edge per technique and target: the first way that works, an unconditional
+            # one if any (a role on 16 instances is one escalation, not 16).
+            found: dict[str, Edge] = {}
             for cand in checker(esc, p):
+                prior = found.get(cand.target)
+                if prior is not None and not prior.props["conditional"]:
+                    continue
                 edge = _judge(esc, p, name, cand)
-                if edge is not None:
-                    yield edge
+                if edge is not None and (prior is None or not edge.props["conditional"]):
+                    found[cand.target] = edge
+            yield from found.values()
 
 
 def _judge(esc: Escalation, p: Principal, name: str, cand: Candidate) -> Edge | None:
@@ -219,7 +260,10 @@ def _passrole(service: str, uses: tuple[tuple[Need, ...], ...], note: str) -> Ch
     def check(esc: Escalation, p: Principal) -> Iterator[Candidate]:
         if not (p.unknown or _may(p, "iam:passrole")):
             return
-        for role in esc.roles_trusting(service):
+        roles = esc.near(
+            p, f"trusting:{service}", lambda: esc.roles_trusting(service), lambda n: n.id, "iam"
+        )
+        for role in roles:
             if role.id == p.id:
                 continue
             if service == "ec2.amazonaws.com" and not role.props.get("instance_profiles"):

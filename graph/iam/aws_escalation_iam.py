@@ -12,12 +12,21 @@ from blastscope.graph.iam.aws_escalation import Candidate, Escalation, technique
 from blastscope.graph.iam.aws_index import Principal
 
 
-def _users(esc: Escalation) -> list[str]:
-    return sorted(
-        n.id
-        for n in esc.ix.by_kind.get("identity", ())
-        if n.id in esc.ix.principals and ":user/" in n.id
-    )
+def _users(esc: Escalation, p: Principal) -> list[str]:
+    """IAM users ``p`` could act on (its account's: IAM has no resource policies)."""
+
+    def every() -> list[str]:
+        return sorted(
+            n.id
+            for n in esc.ix.by_kind.get("identity", ())
+            if n.id in esc.ix.principals and ":user/" in n.id
+        )
+
+    return esc.near(p, "users", every, _same, "iam")
+
+
+def _same(node_id: str) -> str:
+    return node_id
 
 
 def _able(p: Principal, action: str) -> bool:
@@ -32,7 +41,7 @@ def create_access_key(esc: Escalation, p: Principal) -> Iterator[Candidate]:
     """iam:CreateAccessKey on another user: new keys for that user."""
     if not _able(p, "iam:createaccesskey"):
         return
-    for user in _users(esc):
+    for user in _users(esc, p):
         if user != p.id:
             yield Candidate(user, ((("iam:createaccesskey", user, ""),),), "new access keys")
 
@@ -42,7 +51,7 @@ def create_login_profile(esc: Escalation, p: Principal) -> Iterator[Candidate]:
     """iam:CreateLoginProfile on a user without a console password: set one and sign in."""
     if not _able(p, "iam:createloginprofile"):
         return
-    for user in _users(esc):
+    for user in _users(esc, p):
         console = esc.ix.nodes[user].props.get("console")
         if user != p.id and console is not True:
             yield Candidate(
@@ -58,7 +67,7 @@ def update_login_profile(esc: Escalation, p: Principal) -> Iterator[Candidate]:
     """iam:UpdateLoginProfile on a user with a console password: reset it."""
     if not _able(p, "iam:updateloginprofile"):
         return
-    for user in _users(esc):
+    for user in _users(esc, p):
         console = esc.ix.nodes[user].props.get("console")
         if user != p.id and console is not False:
             yield Candidate(
@@ -171,9 +180,16 @@ def update_assume_role_policy(esc: Escalation, p: Principal) -> Iterator[Candida
     """iam:UpdateAssumeRolePolicy on a role: trust itself, then assume it (a trust policy
     naming the caller allows it alone within an account)."""
     if _able(p, "iam:updateassumerolepolicy"):
-        for role in sorted(
-            n.id for n in esc.ix.by_kind.get("role", ()) if n.id in esc.ix.principals
-        ):
+        roles = esc.near(
+            p,
+            "roles",
+            lambda: sorted(
+                n.id for n in esc.ix.by_kind.get("role", ()) if n.id in esc.ix.principals
+            ),
+            _same,
+            "iam",
+        )
+        for role in roles:
             if role != p.id:
                 yield Candidate(
                     role, ((("iam:updateassumerolepolicy", role, ""),),), "rewrite the trust policy"
@@ -185,7 +201,10 @@ def add_user_to_group(esc: Escalation, p: Principal) -> Iterator[Candidate]:
     """iam:AddUserToGroup on a group it is not in: join it."""
     if p.is_role or not _able(p, "iam:addusertogroup"):
         return
-    for group in sorted(n.id for n in esc.ix.by_kind.get("group", ())):
+    groups = esc.near(
+        p, "groups", lambda: sorted(n.id for n in esc.ix.by_kind.get("group", ())), _same, "iam"
+    )
+    for group in groups:
         if group not in p.groups:
             yield Candidate(group, ((("iam:addusertogroup", group, ""),),), "join the group")
 
@@ -210,11 +229,26 @@ def _compute_with_role(esc: Escalation, kind: str) -> list[tuple[str, str]]:
     return found
 
 
+def _runners(esc: Escalation, p: Principal, kind: str, service: str) -> list[tuple[str, str]]:
+    """:func:`_compute_with_role` narrowed to what ``p`` could reach with ``service``."""
+    return esc.near(
+        p, f"runners:{kind}:{service}", lambda: _compute_with_role(esc, kind), _first, service
+    )
+
+
+def _first(pair: tuple[str, str]) -> str:
+    return pair[0]
+
+
+def service_of(action: str) -> str:
+    return action.split(":", 1)[0]
+
+
 @technique("lambda-update-function-code")
 def lambda_update_code(esc: Escalation, p: Principal) -> Iterator[Candidate]:
     """lambda:UpdateFunctionCode on a function with a role: its next run is the caller's code."""
     if _able(p, "lambda:updatefunctioncode"):
-        for fn, role in _compute_with_role(esc, "function"):
+        for fn, role in _runners(esc, p, "function", "lambda"):
             if role != p.id:
                 yield Candidate(
                     role, ((("lambda:updatefunctioncode", fn, ""),),), f"replace the code of {fn}"
@@ -223,7 +257,7 @@ def lambda_update_code(esc: Escalation, p: Principal) -> Iterator[Candidate]:
 
 def _on_instances(esc: Escalation, p: Principal, action: str, note: str) -> Iterator[Candidate]:
     if _able(p, action):
-        for inst, role in _compute_with_role(esc, "instance"):
+        for inst, role in _runners(esc, p, "instance", service_of(action)):
             if role != p.id:
                 yield Candidate(role, (((action, inst, ""),),), f"{note} {inst}")
 

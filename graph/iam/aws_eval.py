@@ -195,7 +195,13 @@ def evaluate_actions(
     if r_account and principal.account and r_account != principal.account:
         # Cross-account ("Cross-account policy evaluation logic"): the caller's own policies
         # AND the resource's policy must both allow.
-        if isinstance(rpolicy, ResourcePolicy):
+        if isinstance(rpolicy, ResourcePolicy) and rpolicy.restricted:
+            grant = NONE_SET
+            missing.append(
+                "S3 Block Public Access (RestrictPublicBuckets) blocks cross-account access"
+                " to a bucket with a public policy"
+            )
+        elif isinstance(rpolicy, ResourcePolicy):
             grant = bounded & (direct | role | account)
         else:
             grant = NONE_SET

@@ -56,6 +56,9 @@ class ResourcePolicy:
     error: str | None
     required: bool
     """KMS key policies and role trust policies must allow; others may grant alone."""
+    restricted: bool = False
+    """S3 Block Public Access ``RestrictPublicBuckets`` is on (bucket or account) and the
+    policy is public: it grants nothing across accounts, not even to accounts it names."""
 
 
 @dataclass(slots=True)
@@ -125,7 +128,10 @@ class AwsIndex:
                     None, (), f"the key policy of {node.id} was not collected", True
                 )
             return None
-        return self._policy(str(doc_id), required=required, optional=not required)
+        policy = self._policy(str(doc_id), required=required, optional=not required)
+        if kind == "bucket" and _restricts_public(node) and any(map(is_public, policy.statements)):
+            policy.restricted = True
+        return policy
 
     def _policy(self, doc_id: str, *, required: bool, optional: bool) -> ResourcePolicy:
         parsed = self.document(doc_id)
@@ -152,9 +158,7 @@ class AwsIndex:
             if uid:
                 values["aws:userid"] = [str(uid)]
         parts = arn_parts(resource_arn)
-        r_account = parts[3] if parts else ""
-        if parts and parts[1] == "s3" and resource is not None:
-            r_account = str(resource.props.get("account") or "")
+        r_account = resource_account_of(resource_arn, resource)
         if r_account:
             values["aws:resourceaccount"] = [r_account]
             values["s3:resourceaccount"] = [r_account]
@@ -325,3 +329,51 @@ _ALLOW_ALL = parse_document(
     "implicit#FullAWSAccess",
     {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
 ).statements[0]
+
+
+def resource_account_of(arn: str, node: Node | None) -> str:
+    """``aws:ResourceAccount``: the ARN's account field, or the collected owner where the
+    ARN has none (S3 buckets and objects, EBS snapshots: ``arn:aws:ec2:r::snapshot/…``)."""
+    parts = arn_parts(arn)
+    account = parts[3] if parts else ""
+    if parts and (parts[1] == "s3" or not account) and node is not None:
+        account = str(node.props.get("account") or "")
+    return account
+
+
+_FIXED_KEYS = (
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:userid",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
+)
+"""Condition keys that pin a statement to known callers: with one of them, a statement
+naming ``*`` is not public (AWS's "The meaning of 'public'" for S3)."""
+
+
+def is_public(st: Statement) -> bool:
+    """An Allow statement open to anyone: Principal ``*`` (or NotPrincipal) and no condition
+    on a key that pins the caller."""
+    if not st.allow or not (st.not_principals is not None or "*" in (st.principals or ())):
+        return False
+    keys = {str(k).lower() for op in (st.condition or {}).values() for k in (op or {})}
+    return not any(k in _FIXED_KEYS for k in keys)
+
+
+def _restricts_public(node: Node) -> bool:
+    return any(
+        isinstance(block, dict) and block.get("RestrictPublicBuckets") is True
+        for block in (
+            node.props.get("public_access_block"),
+            node.props.get("account_public_access_block"),
+        )
+    )

@@ -126,8 +126,10 @@ def test_conditional_access_edge_and_public_bucket_policy(estate):
     snap = e.snapshot()
     pairs = by_pair(permission_edges(snap))
     assert pairs[(alice, "can_access", office)].props["conditional"] is True
-    assert pairs[(bob, "can_access", public)].props == {
-        **pairs[(bob, "can_access", public)].props,
+    # Anyone may read it without credentials: one internet edge, not one per principal.
+    assert (bob, "can_access", public) not in pairs
+    assert pairs[("internet", "can_access", public)].props == {
+        **pairs[("internet", "can_access", public)].props,
         "conditional": False,
         "actions": ["s3:GetObject"],
     }
@@ -230,3 +232,82 @@ def test_embedded_secret_nodes_get_no_access_edges(estate):
     )
     edges = permission_edges(e.snapshot())
     assert not any("#secret/" in x.dst for x in edges)
+
+
+def test_list_level_grants_alone_reach_no_data_but_bucket_listings_do(estate):
+    """``ec2:Describe*`` allows DescribeVolumeAttribute on every volume and ``kms:List*``
+    ListGrants on every key: metadata, not the data. Listing a bucket enumerates its object
+    keys, which are data, so it counts; other List actions are named beside real access."""
+    e = estate
+    e.role(
+        "auditor",
+        inline={"a": e.doc(e.allow(["ec2:Describe*", "kms:List*"]))},
+    )
+    e.role("lister", inline={"a": e.doc(e.allow("s3:ListBucket"))})
+    e.role("keys", inline={"a": e.doc(e.allow(["kms:ListGrants", "kms:Decrypt"]))})
+    volume, key, bucket = e.volume("vol-1"), e.key("k1"), e.bucket("b")
+    edges = by_pair(permission_edges(e.snapshot()))
+    access = {(src, dst) for src, kind, dst in edges if kind == "can_access"}
+    auditor, lister, keys = (f"arn:aws:iam::{A}:role/{n}" for n in ("auditor", "lister", "keys"))
+    assert not any(src == auditor for src, _ in access)
+    assert {dst for src, dst in access if src == lister} == {bucket}
+    assert edges[(lister, "can_access", bucket)].props["actions"] == ["s3:ListBucket"]
+    assert edges[(keys, "can_access", key)].props["actions"] == ["kms:Decrypt", "kms:ListGrants"]
+    assert (keys, volume) not in access
+
+
+def test_a_bucket_anyone_may_read_is_the_internets_edge_not_every_principals(estate):
+    """Holding a principal adds nothing to what anyone may do without credentials: a public
+    read grant is one internet → bucket edge, and a principal keeps its own edge only when
+    it may do more (write the public site). A TLS-only deny does not single callers out."""
+    e = estate
+    site = f"arn:aws:s3:::{'site'}"
+    public = e.doc(
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [site, f"{site}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"{site}/*",
+        },
+    )
+    e.bucket("site", policy=public, public=True)
+    e.role("reader", inline={"a": e.doc(e.allow("s3:GetObject"))})
+    e.role("deployer", inline={"a": e.doc(e.allow(["s3:GetObject", "s3:PutObject"]))})
+    edges = by_pair(permission_edges(e.snapshot()))
+    reader, deployer = (f"arn:aws:iam::{A}:role/{n}" for n in ("reader", "deployer"))
+    assert (reader, "can_access", site) not in edges
+    assert edges[(deployer, "can_access", site)].props["level"] == "write"
+    anyone = edges[("internet", "can_access", site)].props
+    assert anyone["actions"] == ["s3:GetObject"] and anyone["level"] == "read"
+    assert [(ev["document"], ev["sid"]) for ev in anyone["evidence"]] == [
+        (f"{site}#policy", "PublicRead")
+    ]
+
+
+def test_a_public_grant_that_a_deny_may_narrow_keeps_every_principals_edge(estate):
+    e = estate
+    site = "arn:aws:s3:::site"
+    policy = e.doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{site}/*"},
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"{site}/*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalAccount": A}},
+        },
+    )
+    e.bucket("site", policy=policy)
+    e.role("reader", inline={"a": e.doc(e.allow("s3:GetObject"))})
+    edges = by_pair(permission_edges(e.snapshot()))
+    assert (f"arn:aws:iam::{A}:role/reader", "can_access", site) in edges
+    assert ("internet", "can_access", site) not in edges

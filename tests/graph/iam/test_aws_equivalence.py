@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from blastscope.graph.iam import aws_escalation
-from blastscope.graph.iam.aws_access import access_edge
+from blastscope.graph.iam.aws_access import access_edge, anonymous_edge
 from blastscope.graph.iam.aws_edges import DataIndex, access_edges, assume_edges
 from blastscope.graph.iam.aws_eval import evaluate_actions
 from blastscope.graph.iam.aws_index import build_index
@@ -63,6 +63,12 @@ def test_can_access_equals_one_by_one_evaluation(estate):
                 edge = access_edge(ix, p, node, data.targets(node))  # no memo shared
                 if edge is not None:
                     slow[(edge.src, edge.dst)] = edge.props
+    for nodes in data.by_service.values():
+        for node in nodes:  # what anyone may do: every node, not only those naming "*"
+            policy = ix.resource_policy(node, node.id.split(":", 3)[2])
+            edge = anonymous_edge(node, policy, data.targets(node))
+            if edge is not None:
+                slow[(edge.src, edge.dst)] = edge.props
     assert len(slow) > 1000
     assert fast.keys() == slow.keys()
     assert fast == slow
@@ -81,6 +87,12 @@ def test_can_escalate_equals_uncached_checks(monkeypatch):
 
     monkeypatch.setattr(aws_escalation.Escalation, "check", check)
     monkeypatch.setattr(aws_escalation.Escalation, "cross_account_only", lambda *_: False)
+    # Every target of every account, not only those the caller's account could reach.
+    monkeypatch.setattr(
+        aws_escalation.Escalation, "near", lambda self, p, name, items, node_of, svc: items()
+    )
     slow = [(e.src, e.dst, e.props) for e in aws_escalation.escalation_edges(ix, assume)]
-    assert len(slow) > 500
+    assert len(slow) > 300
+    # One edge per caller, technique and target (a role on many instances is one escalation).
+    assert len({(src, dst, props["technique"]) for src, dst, props in slow}) == len(slow)
     assert fast == slow

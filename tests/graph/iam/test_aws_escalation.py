@@ -231,3 +231,28 @@ def test_explicit_deny_on_one_needed_action_removes_the_edge(estate):
     e.user("attacker", inline={"p": e.doc(e.allow("*"), e.deny("iam:PassRole"))})
     got = [x for x in permission_edges(e.snapshot()) if x.props.get("technique") == "passrole-ec2"]
     assert got == []
+
+
+def test_one_edge_per_technique_and_target_preferring_an_unconditional_way(estate):
+    """A role on three instances is one escalation: the first instance that works, or a later
+    one when the first works only under a condition."""
+    e = estate
+    role = e.role("web-role")
+    first, _second, third = (e.instance(i, role=role) for i in ("i-1", "i-2", "i-3"))
+    tagged = {"StringEquals": {"ssm:resourceTag/team": "web"}}
+    e.user(
+        "attacker",
+        inline={
+            "p": e.doc(
+                e.allow("ssm:SendCommand", first, Condition=tagged),
+                e.allow("ssm:SendCommand", third),
+            )
+        },
+    )
+    got = [
+        x
+        for x in permission_edges(e.snapshot())
+        if x.src == ATTACKER and x.props.get("technique") == "ssm-send-command"
+    ]
+    assert [x.dst for x in got] == [role]
+    assert got[0].props["conditional"] is False and "i-3" in got[0].props["reason"]

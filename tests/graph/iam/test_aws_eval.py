@@ -570,3 +570,71 @@ def test_cross_account_needs_both_sides(estate):
     assert (
         outcome(snap, f"arn:aws:iam::{A}:user/bob", "s3:GetObject", shared) == Outcome.IMPLICIT_DENY
     )
+
+
+def test_ebs_snapshot_arns_carry_no_account_but_belong_to_one(estate):
+    """``arn:aws:ec2:REGION::snapshot/ID`` has an empty account field: the owner the
+    collector records decides whether a request is cross-account (no snapshot policy exists,
+    so an admin of another account is denied)."""
+    AwsEstate = type(estate)  # noqa: N806 - the fixture's class
+    from blastscope.graph.iam.aws import permission_edges
+    from blastscope.graph.model import NodeKind, merge_parts
+
+    def ebs_snapshot(e, sid):
+        arn = f"arn:aws:ec2:us-east-1::snapshot/{sid}"
+        return e._resource(arn, NodeKind.SNAPSHOT, sid, None, "us-east-1", native_id=sid)
+
+    home, other = AwsEstate(), AwsEstate(account="444455556666")
+    home.role("admin", inline={"p": home.doc(home.allow("*"))})
+    mine, theirs = ebs_snapshot(home, "snap-mine"), ebs_snapshot(other, "snap-theirs")
+    snap = merge_parts(
+        [home.snapshot_part(), other.snapshot_part()], provider="aws", scope={}, collected_at="t"
+    )
+    admin = f"arn:aws:iam::{A}:role/admin"
+    assert outcome(snap, admin, "ec2:CreateVolume", mine) == Outcome.ALLOW
+    d = evaluate(snap, admin, "ec2:CreateVolume", theirs)
+    assert d.outcome == Outcome.IMPLICIT_DENY and "cross-account" in d.reason
+    reached = {e.dst for e in permission_edges(snap) if e.src == admin}
+    assert mine in reached and theirs not in reached
+
+
+def test_restrict_public_buckets_blocks_cross_account_access_through_a_public_policy(estate):
+    """S3 Block Public Access: with RestrictPublicBuckets on, a bucket whose policy is public
+    grants nothing across accounts — not even the statement naming the caller's account —
+    while callers of the owner's account keep their access. A policy pinned by
+    aws:PrincipalOrgID is not public, so the setting does not touch it."""
+    AwsEstate = type(estate)  # noqa: N806 - the fixture's class
+    from blastscope.graph.model import merge_parts
+
+    other = AwsEstate(account="444455556666")
+
+    def site(name, *, restrict, condition=None):
+        public = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+        public["Resource"] = f"arn:aws:s3:::{name}/*"
+        if condition:
+            public["Condition"] = condition
+        named = {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{name}/*",
+        }
+        block = {"RestrictPublicBuckets": True} if restrict else None
+        return other.bucket(name, policy=other.doc(public, named), public_access_block=block)
+
+    blocked, open_site = site("blocked", restrict=True), site("open", restrict=False)
+    org_only = site("org", restrict=True, condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})
+    other.user("owner-reader")
+    home = AwsEstate()
+    home.user("alice", inline={"p": home.doc(home.allow(["s3:GetObject", "s3:PutObject"]))})
+    snap = merge_parts(
+        [home.snapshot_part(), other.snapshot_part()], provider="aws", scope={}, collected_at="t"
+    )
+    alice = f"arn:aws:iam::{A}:user/alice"
+    owner = "arn:aws:iam::444455556666:user/owner-reader"
+    d = evaluate(snap, alice, "s3:GetObject", f"{blocked}/index.html")
+    assert d.outcome == Outcome.IMPLICIT_DENY and "RestrictPublicBuckets" in d.reason
+    assert outcome(snap, alice, "s3:PutObject", f"{blocked}/x") == Outcome.IMPLICIT_DENY
+    assert outcome(snap, owner, "s3:GetObject", f"{blocked}/index.html") == Outcome.ALLOW
+    assert outcome(snap, alice, "s3:GetObject", f"{open_site}/index.html") == Outcome.ALLOW
+    assert outcome(snap, alice, "s3:PutObject", f"{org_only}/x") == Outcome.ALLOW
