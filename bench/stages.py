@@ -74,13 +74,16 @@ class Recorder:
         )
         return value
 
-    def budgeted(self, stage: str, fn: Callable[[], Any], *, budget: float = 0) -> Any:
+    def budgeted(
+        self, stage: str, fn: Callable[..., Any], *, budget: float = 0, early: bool = False
+    ) -> Any:
         """Like :meth:`time`, but in a forked child that is killed after ``budget`` seconds
-        (a "timed out" row); ``fn`` must return something small (it is pickled back)."""
+        (a "timed out" row); ``fn`` must return something small (it is pickled back).
+        ``early``: ``fn`` gets a ``report(value)`` that ends the stage at once."""
         print(f"  {time.strftime('%H:%M:%S')} {stage} …", file=sys.stderr, flush=True)
         ctx = multiprocessing.get_context("fork")
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, child))
+        proc = ctx.Process(target=_child, args=(fn, child, early))
         proc.start()
         if not parent.poll(budget or BUDGET):
             proc.kill()
@@ -197,10 +200,18 @@ def _probe_analyses(rec: Recorder, snap: Any) -> list[str]:
     return excluded
 
 
-def _child(fn: Callable[[], Any], conn: Any) -> None:
+def _child(fn: Callable[..., Any], conn: Any, early: bool) -> None:
     start = time.perf_counter()
+
+    def report(value: Any = None) -> None:
+        """End the stage now: the moment measured is over, what follows is not timed
+        (leaving ``run_test`` waits for the graph-building worker thread)."""
+        conn.send((time.perf_counter() - start, rss_mb(), value))
+        conn.close()
+        os._exit(0)
+
     try:
-        value = fn()
+        value = fn(report) if early else fn()
     except Exception as exc:  # reported as the stage's error
         value = exc
     conn.send((time.perf_counter() - start, rss_mb(), value))
@@ -275,10 +286,11 @@ def _tui(rec: Recorder, snap: Any) -> None:
         rec.missing("TUI first paint (headless)", "blastscope.tui.app")
         return
 
-    async def first_paint() -> None:
+    async def first_paint(report: Callable[[], None]) -> None:
         app = app_mod.BlastscopeApp(snapshot=snap)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
+            report()
 
     async def settled() -> None:
         app = app_mod.BlastscopeApp(snapshot=snap)
@@ -287,7 +299,11 @@ def _tui(rec: Recorder, snap: Any) -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
 
-    rec.budgeted("TUI first paint (headless 120x40)", lambda: asyncio.run(first_paint()))
+    rec.budgeted(
+        "TUI first paint (headless 120x40)",
+        lambda report: asyncio.run(first_paint(report)),
+        early=True,
+    )
     rec.budgeted("TUI workers settled", lambda: asyncio.run(settled()))
 
 
