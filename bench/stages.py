@@ -24,6 +24,7 @@ import networkx as nx
 
 from bench.synthetic import generate
 from blastscope.graph import build as gbuild
+from blastscope.graph.heap import gc_paused
 from blastscope.graph.model import load_snapshot, save_snapshot
 
 BUDGET = float(os.environ.get("BENCH_STAGE_BUDGET", "120"))
@@ -175,7 +176,7 @@ def _probe_analyses(rec: Recorder, snap: Any) -> list[str]:
     for name, fn in gbuild.ANALYSES:
         print(f"  {time.strftime('%H:%M:%S')} analysis {name} …", file=sys.stderr, flush=True)
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(lambda fn=fn: sum(1 for _ in fn(snap)), child))
+        proc = ctx.Process(target=_child, args=(lambda fn=fn: _count_edges(fn, snap), child))
         proc.start()
         if parent.poll(BUDGET):
             seconds, rss, count = parent.recv()
@@ -200,7 +201,13 @@ def _probe_analyses(rec: Recorder, snap: Any) -> list[str]:
     return excluded
 
 
-def _child(fn: Callable[..., Any], conn: Any, early: bool) -> None:
+def _count_edges(analysis: Callable[[Any], Any], snap: Any) -> int:
+    """Run one analysis as ``build_graph`` does (the cyclic GC paused); its edge count."""
+    with gc_paused():
+        return sum(1 for _ in analysis(snap))
+
+
+def _child(fn: Callable[..., Any], conn: Any, early: bool = False) -> None:
     start = time.perf_counter()
 
     def report(value: Any = None) -> None:
