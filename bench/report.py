@@ -85,7 +85,7 @@ def markdown(doc: dict[str, Any]) -> str:
         e2e = _sum(res["rows"], ("snapshot load", "graph build (all", "exposed_summaries"))
         if e2e is not None:
             lines.append(
-                f"| **exposed end to end** (load+build+summaries) | {_fmt_s(e2e)} | | | | | sum |"
+                f"| exposed, in-process sum (load+build+summaries) | {_fmt_s(e2e)} | | | | | sum |"
             )
         lines += ["", f"Peak RSS for this size: {res['peak_rss_mb']} MiB.", ""]
     if doc.get("demo_open_seconds"):

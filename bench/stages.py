@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -150,7 +151,26 @@ def run(size: int, seed: int, workdir: Path) -> dict[str, Any]:
     H = rec.time("traversable subgraph (floor input)", lambda: _traversable(G))
     _paths_and_reports(rec, G, H)
     _tui(rec, snap)
+    G = H = None  # the command below is measured in its own process: free the memory
+    _exposed_command(rec, path)
     return {"size": size, "seed": seed, "info": info, "rows": rec.rows, "peak_rss_mb": rss_mb()}
+
+
+def _exposed_command(rec: Recorder, path: Path) -> None:
+    """``blastscope exposed FILE`` as a user runs it: a fresh process, the real end to end
+    (interpreter, imports, load, build with every analysis, summaries, output)."""
+    jobs = min(os.cpu_count() or 1, 4)
+    for n in sorted({1, jobs}):
+        argv = [sys.executable, "-c", "import sys; from blastscope.tui.cli import main;"]
+        argv[-1] += " sys.exit(main())"
+        argv += ["exposed", str(path), "--format", "json", "--jobs", str(n)]
+        rec.time(
+            f"`blastscope exposed` command, --jobs {n}",
+            lambda argv=argv: subprocess.run(
+                argv, stdout=subprocess.DEVNULL, check=True, timeout=4 * BUDGET
+            ),
+            note="fresh process, end to end",
+        )
 
 
 def _bare_graph(snap: Any) -> nx.MultiDiGraph:

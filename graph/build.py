@@ -8,8 +8,9 @@ are independent and can run in any order.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -17,39 +18,85 @@ from blastscope.graph.findings import findings
 from blastscope.graph.heap import FREEZE_AT, gc_paused
 from blastscope.graph.model import Edge, EdgeKind, Snapshot
 
+T = TypeVar("T")
+
 Graph = nx.MultiDiGraph
 """The graph type every analysis walks: nodes keyed by id, parallel edges keyed 0, 1, …
 with a ``kind`` attribute."""
 
-Analysis = Callable[[Snapshot], Iterable[Edge]]
+Analysis = Callable[..., Iterable[Edge]]
+"""``f(snapshot) -> edges``; a sharded one is also called ``f(snapshot, shard=(i, n))``."""
 
 ANALYSES: list[tuple[str, Analysis]] = []
 """Ordered registry of (name, analysis); modules register themselves on import."""
 
+SHARDED: set[str] = set()
+"""Analyses that can split their work: shard ``(i, n)`` yields the i-th of n contiguous
+parts of its output, so the parts in order are exactly the unsharded output."""
 
-def register_analysis(name: str) -> Callable[[Analysis], Analysis]:
+SHARDS_PER_WORKER = 3
+"""Parts per worker process: the parts differ in cost (a big account's principals)."""
+
+
+def register_analysis(name: str, *, sharded: bool = False) -> Callable[[Analysis], Analysis]:
     """Decorator: add an analysis to :data:`ANALYSES` (once per name)."""
 
     def wrap(fn: Analysis) -> Analysis:
         if all(existing != name for existing, _ in ANALYSES):
             ANALYSES.append((name, fn))
+            if sharded:
+                SHARDED.add(name)
         return fn
 
     return wrap
 
 
-def derived_edges(snapshot: Snapshot) -> list[Edge]:
-    """Every registered analysis's edges, in registry order."""
+def shard_of(items: list[T], shard: tuple[int, int]) -> list[T]:
+    """The i-th of n contiguous, near-equal parts of ``items`` (``shard = (i, n)``)."""
+    i, n = shard
+    return items[len(items) * i // n : len(items) * (i + 1) // n]
+
+
+def derived_edges(snapshot: Snapshot, *, workers: int = 1) -> list[Edge]:
+    """Every registered analysis's edges, in registry order — the same edges in the same
+    order whatever ``workers`` is. With ``workers`` > 1 (and ``fork``), analyses and the
+    parts of sharded ones run in that many forked processes; only a process with no other
+    threads should ask for it (``fork`` copies one thread, and locks held by the others)."""
     _load_default_analyses()
-    out: list[Edge] = []
-    for _name, analysis in ANALYSES:
-        out.extend(analysis(snapshot))
-    return out
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [e for _name, analysis in ANALYSES for e in analysis(snapshot)]
+    tasks = [
+        (name, (i, n))
+        for name, _fn in ANALYSES
+        for n in ((workers * SHARDS_PER_WORKER) if name in SHARDED else 1,)
+        for i in range(n)
+    ]
+    global _JOB
+    _JOB = snapshot  # forked workers inherit it: nothing of the snapshot is pickled
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_run_part, tasks, chunksize=1)
+    finally:
+        _JOB = None
+    return [e for part in parts for e in part]
 
 
-def build_graph(snapshot: Snapshot, *, derive: bool = True) -> Graph:
+_JOB: Snapshot | None = None
+
+
+def _run_part(task: tuple[str, tuple[int, int]]) -> list[Edge]:
+    """One analysis (or one part of a sharded one) in a worker process."""
+    name, shard = task
+    analysis = dict(ANALYSES)[name]
+    with gc_paused():
+        if name in SHARDED:
+            return list(analysis(_JOB, shard=shard))
+        return list(analysis(_JOB))
+
+
+def build_graph(snapshot: Snapshot, *, derive: bool = True, workers: int = 1) -> Graph:
     """Build the graph: node attributes ``kind, name, provider, region, props, findings``;
-    edges with ``kind`` and ``props`` attributes.
+    edges with ``kind`` and ``props`` attributes. ``workers``: see :func:`derived_edges`.
 
     Examples:
         >>> from blastscope.graph.model import merge_parts, Partial, Node, NodeKind
@@ -85,7 +132,7 @@ def build_graph(snapshot: Snapshot, *, derive: bool = True) -> Graph:
         attach_findings(G, snapshot)
         add_edges(G, snapshot.edges)
         if derive:
-            add_edges(G, derived_edges(snapshot))
+            add_edges(G, derived_edges(snapshot, workers=workers))
     return G
 
 

@@ -131,3 +131,20 @@ def test_paths_all_paths_and_opengraph(capsys: pytest.CaptureFixture[str]) -> No
     assert sorted(len(p["hops"]) for p in json.loads(out)["paths"]) == [2, 3]
     code, out, _err = run(capsys, "paths", SNAP, "--from", "web-1", "--format", "opengraph")
     assert code == 0 and json.loads(out)["graph"]["nodes"]
+
+
+def test_exposed_with_worker_processes_prints_what_one_process_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blastscope.tui.commands import analyse
+
+    monkeypatch.setattr(analyse, "PARALLEL_AT", 0)  # the small estate counts as large
+    outputs = []
+    for jobs in ("1", "2"):
+        code, out, _err = run(capsys, "exposed", SNAP, "--format", "json", "--jobs", jobs)
+        assert code == 0
+        outputs.append(out)
+    assert outputs[0] == outputs[1] and json.loads(outputs[0])
+    with pytest.raises(SystemExit) as exc:
+        main(["exposed", SNAP, "--jobs", "0"])
+    assert exc.value.code == 2 and "expected 1 or more" in capsys.readouterr().err

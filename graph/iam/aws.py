@@ -142,15 +142,52 @@ def _near(ix: AwsIndex, text: str) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
-@register_analysis("aws-iam")
 def permission_edges(snapshot: Snapshot) -> list[Edge]:
-    """can_access / can_assume / can_escalate edges of every AWS principal."""
-    from blastscope.graph.iam.aws_edges import access_edges, assume_edges
+    """can_access / can_assume / can_escalate edges of every AWS principal (the three
+    analyses below, in their order)."""
+    return [*access_analysis(snapshot), *assume_analysis(snapshot), *escalation_analysis(snapshot)]
+
+
+@register_analysis("aws-iam-access", sharded=True)
+def access_analysis(snapshot: Snapshot, shard: tuple[int, int] = (0, 1)) -> list[Edge]:
+    """can_access edges of every AWS principal (of one part of them, sorted by id)."""
+    from blastscope.graph.iam.aws_edges import access_edges
+
+    ix = index_for(snapshot)
+    with gc_paused():  # hundreds of thousands of acyclic edges: see graph/heap.py
+        return list(access_edges(ix, shard)) if ix.principals else []
+
+
+@register_analysis("aws-iam-assume")
+def assume_analysis(snapshot: Snapshot) -> list[Edge]:
+    """can_assume edges: who may assume each role."""
+    ix = index_for(snapshot)
+    return list(_assume_edges(ix)) if ix.principals else []
+
+
+@register_analysis("aws-iam-escalation", sharded=True)
+def escalation_analysis(snapshot: Snapshot, shard: tuple[int, int] = (0, 1)) -> list[Edge]:
+    """can_escalate edges of every AWS principal (of one part of them, sorted by id)."""
     from blastscope.graph.iam.aws_escalation import escalation_edges
 
     ix = index_for(snapshot)
     if not ix.principals:
         return []
-    with gc_paused():  # hundreds of thousands of acyclic edges: see graph/heap.py
-        assume = list(assume_edges(ix))
-        return [*access_edges(ix), *assume, *escalation_edges(ix, assume)]
+    with gc_paused():
+        return list(escalation_edges(ix, _assume_edges(ix), shard))
+
+
+_ASSUME: list[tuple[AwsIndex, list[Edge]]] = []
+
+
+def _assume_edges(ix: AwsIndex) -> list[Edge]:
+    """can_assume edges of an index, computed once: escalation needs them in every part."""
+    from blastscope.graph.iam.aws_edges import assume_edges
+
+    for seen, edges in _ASSUME:
+        if seen is ix:
+            return edges
+    edges = list(assume_edges(ix))
+    _ASSUME.append((ix, edges))
+    del _ASSUME[:-3]
+    return edges

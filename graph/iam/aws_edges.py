@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from blastscope.graph.build import shard_of
 from blastscope.graph.iam.aws_access import (
     AccessMemo,
     anonymous_edge,
@@ -42,17 +43,20 @@ ACCESS_KINDS = ("bucket", "key", "secret", "database", "disk", "snapshot", "func
 ALL = "*"
 
 
-def access_edges(ix: AwsIndex) -> Iterator[Edge]:
-    """Every can_access edge of the snapshot's AWS principals."""
+def access_edges(ix: AwsIndex, shard: tuple[int, int] = (0, 1)) -> Iterator[Edge]:
+    """Every can_access edge of the snapshot's AWS principals (of the ``shard`` part of them,
+    sorted by id; the internet's edges come with the last part)."""
     data = DataIndex(ix)
     memo = AccessMemo(ix)
-    for pid in sorted(ix.principals):
+    for pid in shard_of(sorted(ix.principals), shard):
         p = ix.principals[pid]
         for node_id in sorted(data.candidates(p)):
             node = ix.nodes[node_id]
             edge = memo.edge(p, node, data.targets(node))
             if edge is not None:
                 yield edge
+    if shard[0] != shard[1] - 1:
+        return
     for node_id in sorted(data.named.get(ALL, ())):
         node = ix.nodes[node_id]
         policy = ix.resource_policy(node, node_id.split(":", 3)[2])

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from blastscope.graph.build import shard_of
 from blastscope.graph.iam.aws_access import resource_account
 from blastscope.graph.iam.aws_actions import canonical
 from blastscope.graph.iam.aws_edges import _may, evidence, may_on
@@ -175,8 +176,11 @@ class Escalation:
         return found
 
 
-def escalation_edges(ix: AwsIndex, assume: list[Edge] | None = None) -> Iterator[Edge]:
-    """can_escalate edges for every principal and registered technique."""
+def escalation_edges(
+    ix: AwsIndex, assume: list[Edge] | None = None, shard: tuple[int, int] = (0, 1)
+) -> Iterator[Edge]:
+    """can_escalate edges for every principal (of the ``shard`` part of them, sorted by id)
+    and registered technique."""
     if assume is None:
         from blastscope.graph.iam.aws_edges import assume_edges
 
@@ -185,7 +189,7 @@ def escalation_edges(ix: AwsIndex, assume: list[Edge] | None = None) -> Iterator
     for e in assume:
         assumable[e.src].add(e.dst)
     esc = Escalation(ix, assumable)
-    for pid in sorted(ix.principals):
+    for pid in shard_of(sorted(ix.principals), shard):
         p = ix.principals[pid]
         for name, checker in TECHNIQUES.items():
             # One edge per technique and target: the first way that works, an unconditional

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from blastscope.graph.build import build_graph
-from blastscope.graph.model import NodeKind
+from blastscope.graph.build import Graph, build_graph
+from blastscope.graph.model import NodeKind, Snapshot
 from blastscope.graph.paths import (
     AttackPath,
     all_paths,
@@ -34,15 +35,35 @@ def _positive(text: str) -> int:
     return value
 
 
+PARALLEL_AT = 20_000
+"""Snapshot size (nodes) from which the analyses run in worker processes."""
+
+
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=min(os.cpu_count() or 1, 4),
+        help="worker processes for the analyses of a large snapshot (default: CPUs, at"
+        " most 4; each may copy part of the snapshot's memory)",
+    )
+
+
+def _graph(snapshot: Snapshot, jobs: int) -> Graph:
+    return build_graph(snapshot, workers=jobs if len(snapshot.nodes) >= PARALLEL_AT else 1)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exposed = sub.add_parser("exposed", help="internet-exposed machines, worst first")
     add_snapshot_argument(exposed)
+    _add_jobs(exposed)
     exposed.add_argument("--format", choices=("table", "json"), default="table")
     exposed.add_argument("-o", "--output", type=Path, help="write to a file instead")
     exposed.set_defaults(handler=run_exposed)
 
     paths = sub.add_parser("paths", help="what an attacker holding a node can reach, and how")
     add_snapshot_argument(paths)
+    _add_jobs(paths)
     paths.add_argument(
         "--from", dest="source", required=True, help="node id, native id (i-…) or unique name"
     )
@@ -71,7 +92,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_exposed(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
-    G = build_graph(snapshot)
+    G = _graph(snapshot, args.jobs)
     summaries = exposed_summaries(G)
     if args.format == "json":
         emit(json.dumps([s.to_dict() for s in summaries], indent=2), args.output)
@@ -100,7 +121,7 @@ def run_exposed(args: argparse.Namespace) -> int:
 
 def run_paths(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
-    G = build_graph(snapshot)
+    G = _graph(snapshot, args.jobs)
     source = resolve_node(G, args.source)
     target_kinds = None
     target_id = None

@@ -96,3 +96,28 @@ def test_can_escalate_equals_uncached_checks(monkeypatch):
     # One edge per caller, technique and target (a role on many instances is one escalation).
     assert len({(src, dst, props["technique"]) for src, dst, props in slow}) == len(slow)
     assert fast == slow
+
+
+def test_analyses_in_worker_processes_give_the_same_edges_in_the_same_order():
+    """``derived_edges(workers=2)`` splits the sharded analyses (AWS access, escalation) in
+    parts run by forked processes: the result must be the sequential one, edge for edge."""
+    from blastscope.graph.build import SHARDED, derived_edges
+
+    snap = _generate()(1500, 3)
+    one = derived_edges(snap)
+    two = derived_edges(snap, workers=2)
+    assert {"aws-iam-access", "aws-iam-escalation"} <= SHARDED
+    assert len(one) > 1000
+    assert [(e.src, str(e.kind), e.dst, e.props) for e in two] == [
+        (e.src, str(e.kind), e.dst, e.props) for e in one
+    ]
+
+
+def test_shards_are_contiguous_parts_that_cover_everything_once():
+    from blastscope.graph.build import shard_of
+
+    items = list(range(10))
+    for n in (1, 2, 3, 7, 12):
+        parts = [shard_of(items, (i, n)) for i in range(n)]
+        assert [x for part in parts for x in part] == items
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1
