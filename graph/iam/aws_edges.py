@@ -46,7 +46,7 @@ ALL = "*"
 def access_edges(ix: AwsIndex, shard: tuple[int, int] = (0, 1)) -> Iterator[Edge]:
     """Every can_access edge of the snapshot's AWS principals (of the ``shard`` part of them,
     sorted by id; the internet's edges come with the last part)."""
-    data = DataIndex(ix)
+    data = data_index(ix)
     memo = AccessMemo(ix)
     for pid in shard_of(sorted(ix.principals), shard):
         p = ix.principals[pid]
@@ -63,6 +63,20 @@ def access_edges(ix: AwsIndex, shard: tuple[int, int] = (0, 1)) -> Iterator[Edge
         edge = anonymous_edge(node, policy, data.targets(node))
         if edge is not None:
             yield edge
+
+
+_DATA: list[tuple[AwsIndex, DataIndex]] = []
+
+
+def data_index(ix: AwsIndex) -> DataIndex:
+    """The (cached) :class:`DataIndex` of an index: every part of a sharded run needs it."""
+    for seen, data in _DATA:
+        if seen is ix:
+            return data
+    data = DataIndex(ix)
+    _DATA.append((ix, data))
+    del _DATA[:-3]
+    return data
 
 
 class DataIndex:
