@@ -34,7 +34,7 @@ def plot(results: Path, out: Path) -> Path:
         xs, ys = [], []
         for res in sizes:
             row = next((r for r in res["rows"] if r["stage"].startswith(stage)), None)
-            if row and row["status"] == "ok":
+            if row and row["status"] == "ok" and _complete(res, row):
                 xs.append(res["info"]["nodes"])
                 ys.append(row["seconds"])
         if xs:
@@ -48,6 +48,15 @@ def plot(results: Path, out: Path) -> Path:
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     return out
+
+
+def _complete(res: dict, row: dict) -> bool:
+    """Whether a row measured the whole stage: not a build without the analyses that ran
+    over budget, not summaries of an estate left with nothing exposed by them."""
+    if "without" in str(row.get("note", "")):
+        return False
+    partial = any("without" in str(r.get("note", "")) for r in res["rows"])
+    return not (partial and row["stage"].startswith(("exposed_summaries", "blast radius")))
 
 
 if __name__ == "__main__":
