@@ -7,6 +7,7 @@ in their constructors, or watch the app's reactives while the analysis is still 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from time import perf_counter
@@ -118,7 +119,10 @@ class BlastscopeApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(OverviewScreen(snapshot))
-        self.analyse(snapshot)
+        # The analysis thread waits for the first frame: it would share the GIL with the paint.
+        painted = threading.Event()
+        self.call_after_refresh(painted.set)
+        self.analyse(snapshot, painted)
 
     @on(SnapshotLoaded)
     def _snapshot_loaded(self, message: SnapshotLoaded) -> None:
@@ -131,8 +135,11 @@ class BlastscopeApp(App[None]):
         group="analysis",
         description="building the graph",
     )
-    def analyse(self, snapshot: Snapshot) -> None:
-        """Index the nodes, build the graph, rank the exposed machines (seconds at 100k)."""
+    def analyse(self, snapshot: Snapshot, painted: threading.Event | None = None) -> None:
+        """Index the nodes, build the graph, rank the exposed machines (seconds at 100k);
+        from the first frame on (``painted``; a second at most)."""
+        if painted is not None:
+            painted.wait(timeout=1.0)
         self.post_message(NodesIndexed(snapshot, NodeRows(snapshot.nodes)))
         started = perf_counter()
         graph = build_graph(snapshot)
