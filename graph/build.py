@@ -9,6 +9,7 @@ are independent and can run in any order.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -59,11 +60,11 @@ def shard_of(items: list[T], shard: tuple[int, int]) -> list[T]:
 
 def derived_edges(snapshot: Snapshot, *, workers: int = 1) -> list[Edge]:
     """Every registered analysis's edges, in registry order — the same edges in the same
-    order whatever ``workers`` is. With ``workers`` > 1 (and ``fork``), analyses and the
+    order whatever ``workers`` is. With ``workers`` > 1 (on Linux), analyses and the
     parts of sharded ones run in that many forked processes; only a process with no other
     threads should ask for it (``fork`` copies one thread, and locks held by the others)."""
     _load_default_analyses()
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or not sys.platform.startswith("linux"):  # fork is unsafe on macOS
         return [e for _name, analysis in ANALYSES for e in analysis(snapshot)]
     tasks = [
         (name, (i, n))
