@@ -84,23 +84,21 @@ def derived_edges(snapshot: Snapshot, *, workers: int = 1) -> list[Edge]:
                 parts[t] = rows
     finally:
         _JOB = None
-    return [
-        Edge(src, dst, _EDGE_KINDS[kind], props) for part in parts for src, dst, kind, props in part
-    ]
+    return [Edge(*row) for part in parts for row in part]
 
 
 _JOB: Snapshot | None = None
-_EDGE_KINDS = {k.value: k for k in EdgeKind}
 
 
 def _run_part(job: tuple[int, tuple[str, tuple[int, int]]]) -> tuple[int, list[tuple[Any, ...]]]:
     """One analysis (or one part of a sharded one) in a worker process; edges go back as
-    plain tuples, which pickle several times faster than the dataclasses."""
+    plain tuples, which pickle several times faster than the dataclasses (a kind is pickled
+    once per part: pickle refers back to an object it has written)."""
     t, (name, shard) = job
     analysis = dict(ANALYSES)[name]
     with gc_paused():
         edges = analysis(_JOB, shard=shard) if name in SHARDED else analysis(_JOB)
-        return t, [(e.src, e.dst, str(e.kind), e.props) for e in edges]
+        return t, [(e.src, e.dst, e.kind, e.props) for e in edges]
 
 
 def build_graph(snapshot: Snapshot, *, derive: bool = True, workers: int = 1) -> Graph:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from blastscope.graph.build import register_analysis
 from blastscope.graph.errors import InputError
 from blastscope.graph.heap import gc_paused
-from blastscope.graph.iam import Decision, Outcome, StatementRef
+from blastscope.graph.iam import Decision, LastFew, Outcome, StatementRef
 from blastscope.graph.iam.aws_actions import action_info, canonical
 from blastscope.graph.iam.aws_eval import Result, evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, index_for
@@ -177,17 +177,11 @@ def escalation_analysis(snapshot: Snapshot, shard: tuple[int, int] = (0, 1)) -> 
         return list(escalation_edges(ix, _assume_edges(ix), shard))
 
 
-_ASSUME: list[tuple[AwsIndex, list[Edge]]] = []
-
-
-def _assume_edges(ix: AwsIndex) -> list[Edge]:
-    """can_assume edges of an index, computed once: escalation needs them in every part."""
+def _all_assume_edges(ix: AwsIndex) -> list[Edge]:
     from blastscope.graph.iam.aws_edges import assume_edges
 
-    for seen, edges in _ASSUME:
-        if seen is ix:
-            return edges
-    edges = list(assume_edges(ix))
-    _ASSUME.append((ix, edges))
-    del _ASSUME[:-3]
-    return edges
+    return list(assume_edges(ix))
+
+
+_assume_edges: LastFew[AwsIndex, list[Edge]] = LastFew(_all_assume_edges)
+"""can_assume edges of an index, computed once: escalation needs them in every part."""

@@ -21,6 +21,7 @@ from blastscope.graph.iam.aws_index import (
     AwsIndex,
     Principal,
     ResourcePolicy,
+    condition_keys,
     is_public,
     resource_account_of,
 )
@@ -436,8 +437,7 @@ def anonymous_access(
 def _tls_only(st: Statement) -> bool:
     """A Deny that only refuses plain HTTP (``aws:SecureTransport`` false): a caller who uses
     TLS, as every SDK does, is not singled out by it."""
-    keys = {str(k).lower() for op in (st.condition or {}).values() for k in (op or {})}
-    return keys == {"aws:securetransport"}
+    return condition_keys(st) == {"aws:securetransport"}
 
 
 def anonymous_edge(

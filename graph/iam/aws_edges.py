@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from blastscope.graph.build import shard_of
+from blastscope.graph.iam import LastFew
 from blastscope.graph.iam.aws_access import (
     AccessMemo,
     anonymous_edge,
@@ -63,20 +64,6 @@ def access_edges(ix: AwsIndex, shard: tuple[int, int] = (0, 1)) -> Iterator[Edge
         edge = anonymous_edge(node, policy, data.targets(node))
         if edge is not None:
             yield edge
-
-
-_DATA: list[tuple[AwsIndex, DataIndex]] = []
-
-
-def data_index(ix: AwsIndex) -> DataIndex:
-    """The (cached) :class:`DataIndex` of an index: every part of a sharded run needs it."""
-    for seen, data in _DATA:
-        if seen is ix:
-            return data
-    data = DataIndex(ix)
-    _DATA.append((ix, data))
-    del _DATA[:-3]
-    return data
 
 
 class DataIndex:
@@ -197,6 +184,10 @@ class DataIndex:
             hi = bisect.bisect_left(c.ids, prefix + "\U0010ffff")
             out.extend(c.ids[lo:hi])
         return out
+
+
+data_index: LastFew[AwsIndex, DataIndex] = LastFew(DataIndex)
+"""The (cached) :class:`DataIndex` of an index: every part of a sharded run needs it."""
 
 
 @dataclass(frozen=True, slots=True)

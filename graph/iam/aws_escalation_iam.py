@@ -240,7 +240,7 @@ def _first(pair: tuple[str, str]) -> str:
     return pair[0]
 
 
-def service_of(action: str) -> str:
+def _service_of(action: str) -> str:
     return action.split(":", 1)[0]
 
 
@@ -257,7 +257,7 @@ def lambda_update_code(esc: Escalation, p: Principal) -> Iterator[Candidate]:
 
 def _on_instances(esc: Escalation, p: Principal, action: str, note: str) -> Iterator[Candidate]:
     if _able(p, action):
-        for inst, role in _runners(esc, p, "instance", service_of(action)):
+        for inst, role in _runners(esc, p, "instance", _service_of(action)):
             if role != p.id:
                 yield Candidate(role, (((action, inst, ""),),), f"{note} {inst}")
 

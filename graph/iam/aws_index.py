@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from blastscope.graph.iam import LastFew
 from blastscope.graph.iam.aws_conditions import RequestContext
 from blastscope.graph.iam.aws_match import arn_parts
 from blastscope.graph.iam.aws_policy import ParsedDocument, Statement, parse_document
@@ -182,18 +183,9 @@ def _tags(node: Node | None) -> dict[str, str] | None:
     return dict(tags) if isinstance(tags, dict) else {}
 
 
-_CACHE: list[tuple[Snapshot, AwsIndex]] = []
-
-
 def index_for(snapshot: Snapshot) -> AwsIndex:
     """The (cached) index of a snapshot; the last few snapshots are kept."""
-    for snap, ix in _CACHE:
-        if snap is snapshot:
-            return ix
-    ix = build_index(snapshot)
-    _CACHE.append((snapshot, ix))
-    del _CACHE[:-3]
-    return ix
+    return _INDEXES(snapshot)
 
 
 def build_index(snapshot: Snapshot) -> AwsIndex:
@@ -365,8 +357,12 @@ def is_public(st: Statement) -> bool:
     on a key that pins the caller."""
     if not st.allow or not (st.not_principals is not None or "*" in (st.principals or ())):
         return False
-    keys = {str(k).lower() for op in (st.condition or {}).values() for k in (op or {})}
-    return not any(k in _FIXED_KEYS for k in keys)
+    return not any(k in _FIXED_KEYS for k in condition_keys(st))
+
+
+def condition_keys(st: Statement) -> set[str]:
+    """The (lower-case) condition keys a statement tests."""
+    return {str(k).lower() for op in (st.condition or {}).values() for k in (op or {})}
 
 
 def _restricts_public(node: Node) -> bool:
@@ -377,3 +373,6 @@ def _restricts_public(node: Node) -> bool:
             node.props.get("account_public_access_block"),
         )
     )
+
+
+_INDEXES: LastFew[Snapshot, AwsIndex] = LastFew(build_index)
