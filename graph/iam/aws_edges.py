@@ -19,13 +19,15 @@ from blastscope.graph.build import shard_of
 from blastscope.graph.iam import LastFew
 from blastscope.graph.iam.aws_access import (
     AccessMemo,
+    anonymous_access,
     anonymous_edge,
     evidence,
     resource_account,
 )
 from blastscope.graph.iam.aws_actions import access_actions, actions_for_type, resource_type
+from blastscope.graph.iam.aws_conditions import RequestContext
 from blastscope.graph.iam.aws_eval import evaluate_actions
-from blastscope.graph.iam.aws_index import AwsIndex, Principal
+from blastscope.graph.iam.aws_index import AwsIndex, Principal, ResourcePolicy
 from blastscope.graph.iam.aws_match import NO, literal_prefix
 from blastscope.graph.iam.aws_policy import (
     Statement,
@@ -33,6 +35,7 @@ from blastscope.graph.iam.aws_policy import (
     action_matches,
     action_set,
     condition_match,
+    match_prepared,
     mentions_resource,
     prepare,
 )
@@ -102,6 +105,12 @@ class DataIndex:
         """Account (id or root ARN) → the node's own account → nodes whose policy names it."""
         self.named: dict[str, list[str]] = defaultdict(list)
         """Principal ARN (or ``*``) → data nodes whose resource policy names it."""
+        self.open_to_all: list[str] = []
+        """The nodes of ``named["*"]`` whose grants to everyone could give a principal more
+        than anyone gets without credentials (see :func:`_only_anonymous`)."""
+        self.open_to_account: dict[str, list[str]] = defaultdict(list)
+        """Account → the nodes of ``named["*"]`` that grant only within it (S3
+        RestrictPublicBuckets keeps a public policy from granting other accounts)."""
         for nodes in self.by_service.values():
             for node in nodes:
                 policy = ix.resource_policy(node, node.id.split(":", 3)[2])
@@ -110,6 +119,12 @@ class DataIndex:
                 if policy.error:
                     self.unreadable.append(node.id)
                 names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
+                if ALL not in names or _only_anonymous(node, policy, self._targets[node.id]):
+                    pass
+                elif policy.restricted:
+                    self.open_to_account[resource_account(node)].append(node.id)
+                else:
+                    self.open_to_all.append(node.id)
                 for name in names:
                     self.named[name].append(node.id)
                     if name.isdigit() or name.endswith(":root"):
@@ -121,7 +136,8 @@ class DataIndex:
 
     def candidates(self, p: Principal) -> set[str]:
         """Ids of data nodes some Allow statement of ``p`` (or a resource policy) might cover."""
-        out: set[str] = set(self.named.get(p.id, ())) | set(self.named.get(ALL, ()))
+        out: set[str] = set(self.named.get(p.id, ())) | set(self.open_to_all)
+        out.update(self.open_to_account.get(p.account, ()))
         out.update(self.unreadable)
         for name in (p.account, f"arn:aws:iam::{p.account}:root"):
             # Naming the account only counts across accounts: within one, the caller's own
@@ -199,6 +215,31 @@ class _Class:
     account: str
     has_policy: bool
     ids: list[str]
+
+
+def _only_anonymous(
+    node: Node, policy: ResourcePolicy, targets: list[tuple[Target, frozenset[str]]]
+) -> bool:
+    """Whether every Allow of ``policy`` to everyone is one that anyone may use without
+    credentials (:func:`anonymous_access`). Then being "everyone" gives a principal nothing
+    it gets an edge for: in its own account the edge needs its own policies to allow more
+    (they make the node a candidate), across accounts its policies and the resource's must
+    both allow, and the resource's grants no more than the anonymous part."""
+    anonymous, granting = anonymous_access(node, policy, targets)
+    if not granting:
+        return False
+    for s in policy.statements:
+        if not (s.allow and ALL in _aws_names(s)):
+            continue
+        if all(s is not g for g in granting):
+            return False
+        prepared = prepare(s, RequestContext())
+        for target, universe in targets:
+            if match_prepared(s, prepared, target) != NO and not (
+                access_actions(action_set(s.action_key, universe)) <= anonymous
+            ):
+                return False  # it may grant more on a part of the resource (a prefix)
+    return True
 
 
 def _services(s: Statement) -> set[str] | None:

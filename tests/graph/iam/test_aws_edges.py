@@ -311,3 +311,51 @@ def test_a_public_grant_that_a_deny_may_narrow_keeps_every_principals_edge(estat
     edges = by_pair(permission_edges(e.snapshot()))
     assert (f"arn:aws:iam::{A}:role/reader", "can_access", site) in edges
     assert ("internet", "can_access", site) not in edges
+
+
+def test_grants_to_everyone_make_candidates_only_where_they_can_give_an_edge(estate):
+    """A public bucket is a candidate of every principal only when its grant to everyone
+    may give one more than anyone gets without credentials (here: a PrincipalOrgID
+    condition). A plainly public bucket, or one RestrictPublicBuckets holds to its own
+    account, is not — and no edge is lost by that: the callers' own grants still make it
+    a candidate."""
+    from blastscope.graph.iam.aws_edges import DataIndex
+    from blastscope.graph.iam.aws_index import build_index
+    from blastscope.graph.model import merge_parts
+
+    other = type(estate)(account="444455556666")
+
+    def site(name, *, restrict=False, condition=None):
+        grant = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+        grant["Resource"] = f"arn:aws:s3:::{name}/*"
+        if condition:
+            grant["Condition"] = condition
+        block = {"RestrictPublicBuckets": True} if restrict else None
+        return other.bucket(name, policy=other.doc(grant), public_access_block=block)
+
+    public, restricted = site("public"), site("restricted", restrict=True)
+    org = site("org", condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})
+    other.user("owner")
+    estate.user("idle")
+    estate.user("reader", inline={"p": estate.doc(estate.allow("s3:GetObject"))})
+    snap = merge_parts(
+        [estate.snapshot_part(), other.snapshot_part()], provider="aws", scope={}, collected_at="t"
+    )
+    ix = build_index(snap)
+    data = DataIndex(ix)
+    idle, reader = (ix.principals[f"arn:aws:iam::{A}:user/{n}"] for n in ("idle", "reader"))
+    owner = ix.principals["arn:aws:iam::444455556666:user/owner"]
+    assert data.candidates(idle) == {org}
+    assert data.candidates(owner) == {org, restricted}
+    edges = by_pair(permission_edges(snap))
+    assert edges[(owner.id, "can_access", org)].props["conditional"] is True
+    assert edges[(reader.id, "can_access", org)].props["conditional"] is True
+    assert ("internet", "can_access", public) in edges
+    assert ("internet", "can_access", restricted) not in edges  # its own account only
+    # Across accounts the caller's own grant is needed too; where anyone may read, or
+    # RestrictPublicBuckets refuses other accounts, there is nothing more to give.
+    assert {(s, d) for s, _, d in edges if s in (idle.id, reader.id, owner.id)} == {
+        (owner.id, org),
+        (owner.id, restricted),
+        (reader.id, org),
+    }
