@@ -8,7 +8,7 @@ target subnet's network ACL admits it too (Azure subnet NSGs apply always).
 Candidates are found from the rules, not by trying every pair: a rule's CIDR is looked up in a
 sorted address index of the network, a reference in a member index. A target admitting a whole
 network (``0.0.0.0/0`` from inside) yields an edge from every instance of it; at most
-:data:`MAX_SOURCES_PER_TARGET` sources are kept per target, nearest addresses first, and the
+:data:`MAX_SOURCES_PER_TARGET` sources are kept per target, the first by id, and the
 edge props say when the list was cut.
 """
 
@@ -135,6 +135,7 @@ def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) ->
     out: list[Edge] = []
     cache: dict[Any, dict[str, Any] | None] = {}
     chain_ids: dict[tuple[Filter, ...], int] = {}
+    alike: dict[Any, _Alike] = {}
     for target in idx.nodes.values():
         if target.kind not in (NodeKind.INSTANCE, NodeKind.DATABASE):
             continue
@@ -145,29 +146,65 @@ def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) ->
         flt = idx.firewall_filter(target)
         if target.id in exposed:
             flt = _without_world(flt)
-        cands = [c for c in _candidates(flt, group) if c != target.id]
-        if not cands:
-            continue
-        truncated = len(cands) > MAX_SOURCES_PER_TARGET
+        t_subnets = frozenset(idx.subnets(target.id))
+        # Targets of one network behind the same filters in the same subnets share their
+        # candidates and each source's props: only the edges themselves are per target.
+        key = (network, flt, t_subnets, target.kind, target.props.get("port"))
+        shared = alike.get(key)
+        if shared is None:
+            shared = alike[key] = _Alike(_candidates(flt, group))
+            shared.chains = {
+                same: (chain, spans, refs, chain_ids.setdefault(chain, len(chain_ids)))
+                for same, (chain, spans, refs) in _chains(idx, flt, sorted(t_subnets)[:1]).items()
+            }
+        cands = shared.cands
+        truncated = len(cands) - (target.id in shared.members) > MAX_SOURCES_PER_TARGET
         if truncated:
-            cands = sorted(cands)[:MAX_SOURCES_PER_TARGET]
-        t_subnets = set(idx.subnets(target.id))
-        chains = {
-            same: (chain, spans, chain_ids.setdefault(chain, len(chain_ids)))
-            for same, (chain, spans) in _chains(idx, flt, sorted(t_subnets)[:1]).items()
-        }
+            cands = shared.sorted()[: MAX_SOURCES_PER_TARGET + 1]
+        kept = 0
         for cand in cands:
-            src = sources[cand]
-            chain, spans, cid = chains[bool(src.subnets & t_subnets)]
-            props = _props(chain, spans, cid, src, target, cache)
+            if cand == target.id:
+                continue
+            kept += 1
+            if kept > MAX_SOURCES_PER_TARGET:
+                break
+            props = shared.props.get(cand, _UNSET)
+            if props is _UNSET:
+                src = sources[cand]
+                chain, spans, refs, cid = shared.chains[bool(src.subnets & t_subnets)]
+                props = _props(chain, spans, (cid, src.refs & refs), src, target, cache)
+                shared.props[cand] = props
             if props is None:
                 continue
             props = dict(props)
             if truncated:
                 props["truncated"] = True
-            props["reason"] = f"{target.name} admits {src.node.name} on {props.pop('_where')}"
-            out.append(Edge(src.node.id, target.id, EdgeKind.NETWORK_REACH, props))
+            where = props.pop("_where")
+            props["reason"] = f"{target.name} admits {sources[cand].node.name} on {where}"
+            out.append(Edge(cand, target.id, EdgeKind.NETWORK_REACH, props))
     return out
+
+
+_UNSET: Any = object()
+
+
+class _Alike:
+    """What targets with the same network, filters, subnets, kind and port share."""
+
+    __slots__ = ("cands", "members", "chains", "props", "_sorted")
+
+    def __init__(self, cands: list[str]) -> None:
+        self.cands = cands
+        self.members = frozenset(cands)
+        self.chains: dict[bool, tuple[tuple[Filter, ...], _Spans, frozenset[str], int]] = {}
+        self.props: dict[str, dict[str, Any] | None] = {}
+        """Source id → its edge props without the reason (None: not admitted)."""
+        self._sorted: list[str] | None = None
+
+    def sorted(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self.cands)
+        return self._sorted
 
 
 _Spans = tuple[tuple[int, int, int], ...]
@@ -175,9 +212,10 @@ _Spans = tuple[tuple[int, int, int], ...]
 
 def _chains(
     idx: NetIndex, flt: Filter | None, t_subnets: list[str]
-) -> dict[bool, tuple[tuple[Filter, ...], _Spans]]:
+) -> dict[bool, tuple[tuple[Filter, ...], _Spans, frozenset[str]]]:
     """The target's filter chain from another subnet (NACL applies) and from its own, with
-    the address spans of every rule so a source's matching rules are found by integer compare.
+    the address spans of every rule so a source's matching rules are found by integer compare,
+    and the references its rules name (the only ones of a source's that count).
     """
     out = {}
     for same_subnet in (False, True):
@@ -195,20 +233,22 @@ def _chains(
             for r in f.rules
             for n in r.nets
         )
-        out[same_subnet] = (tuple(chain), spans)
+        refs = frozenset(ref for f in chain for r in f.rules for ref in r.refs)
+        out[same_subnet] = (tuple(chain), spans, refs)
     return out
 
 
 def _props(
     chain: tuple[Filter, ...],
     spans: _Spans,
-    chain_id: int,
+    chain_key: tuple[int, frozenset[str]],
     src: _Source,
     target: Node,
     cache: dict[Any, dict[str, Any] | None],
 ) -> dict[str, Any] | None:
     """Edge props (without the reason) for one source; shared by every source that matches
-    the same rules with the same references."""
+    the same rules with the same references (``chain_key``: the chain's id and the source's
+    references that its rules name)."""
     if not src.nets and not src.refs:
         return None
     matched = tuple(
@@ -216,7 +256,7 @@ def _props(
         for i, (v, lo, hi) in enumerate(spans)
         if any(sv == v and lo <= si <= hi for sv, si in src.ints)
     )
-    key = (chain_id, src.refs, matched, target.kind, target.props.get("port"))
+    key = (chain_key, matched, target.kind, target.props.get("port"))
     if key in cache:
         return cache[key]
     admissions = evaluate(list(chain), src.nets, src.refs)

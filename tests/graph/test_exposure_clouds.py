@@ -316,3 +316,41 @@ def test_network_reach_by_cidr_stays_inside_the_network() -> None:
 
 def test_no_network_reach_without_an_admitting_rule() -> None:
     assert lateral([rule("sgr-pg", None, (5432, 5432), {"cidr": "192.168.0.0/16"})]) == {}
+
+
+def test_flat_network_keeps_at_most_the_bound_of_sources_per_target(monkeypatch) -> None:
+    """Machines behind one security group open to their whole VPC share candidates and
+    props, but each edge names its own source, none is its own source, and past the
+    bound each target keeps the first sources by id, marked truncated."""
+    from blastscope.graph import lateral as lateral_module
+
+    monkeypatch.setattr(lateral_module, "MAX_SOURCES_PER_TARGET", 2)
+    names = ["a", "b", "c", "d"]
+    nodes: list[Any] = [
+        Node(f"{R}:vpc/vpc-1", NodeKind.NETWORK, "vpc-1", "aws", "us-east-1", {}),
+        Node(
+            f"{R}:subnet/vpc-1-a",
+            NodeKind.SUBNET,
+            "vpc-1-a",
+            "aws",
+            "us-east-1",
+            {"network": f"{R}:vpc/vpc-1"},
+        ),
+        _sg("flat", [rule("sgr-vpc", None, (22, 22), {"cidr": "10.0.0.0/16"})]),
+    ]
+    edges: list[Edge] = []
+    for i, name in enumerate(names):
+        node, in_subnet, _own_sg = _inst(name, f"10.0.1.{10 + i}")
+        nodes.append(node)
+        edges += [in_subnet, Edge(node.id, f"{R}:security-group/sg-flat", EdgeKind.PROTECTED_BY)]
+    reach = [
+        e for e in exposure_edges(snap(nodes, edges, "aws")) if e.kind == EdgeKind.NETWORK_REACH
+    ]
+    got = {(e.src.rsplit("-", 1)[1], e.dst.rsplit("-", 1)[1]) for e in reach}
+    assert got == {("b", "a"), ("c", "a"), ("a", "b"), ("c", "b")} | {("a", t) for t in "cd"} | {
+        ("b", t) for t in "cd"
+    }
+    assert all(e.props["truncated"] and e.props["rules"] == ["sgr-vpc"] for e in reach)
+    by_pair = {(e.src, e.dst): e.props["reason"] for e in reach}
+    assert by_pair[(f"{R}:instance/i-c", f"{R}:instance/i-a")].startswith("a admits c on ")
+    assert by_pair[(f"{R}:instance/i-b", f"{R}:instance/i-a")].startswith("a admits b on ")
