@@ -16,6 +16,7 @@ import networkx as nx
 
 from blastscope.graph.model import INTERNET_ID
 from blastscope.graph.netrules import merge_ranges
+from blastscope.graph.scc import strong_components
 from blastscope.graph.walk import (
     _DATA,
     _PRINCIPALS,
@@ -74,9 +75,10 @@ class _ReachTable:
     """Reachability of every node of the region the exposed nodes reach, computed once.
 
     The traversable graph of the region is condensed into strongly connected components;
-    in reverse topological order each component's reach is its members plus its successors'
-    reach, held as Python-int bitsets (one bit per data node, one per principal). A fleet of
-    instances sharing a role, or roles that can assume each other, costs one union each.
+    in reverse topological order (:func:`strong_components`) each component's reach is its
+    members plus its successors' reach, held as Python-int bitsets (one bit per data node,
+    one per principal). A fleet of instances sharing a role, or roles that can assume each
+    other, costs one union each.
     ``runs_as`` out of a function counts when the function is exposed itself or something
     may change its code (write/admin access or escalation) — the walk's rule, without the
     per-walk arrival order.
@@ -86,7 +88,7 @@ class _ReachTable:
         self.G = G
         index: dict[str, int] = {}
         order: list[str] = []
-        pairs: list[tuple[int, int]] = []
+        succ: list[list[int]] = []
         for s in sources:
             if s not in index:
                 index[s] = len(order)
@@ -96,41 +98,47 @@ class _ReachTable:
         while i < len(order):
             node = order[i]
             arrived = None if node in src_set or not self._writable(node) else _WRITE
+            out: list[int] = []
             for hop in next_hops(G, node, arrived=arrived, is_source=node in src_set):
                 j = index.get(hop.dst)
                 if j is None:
                     j = index[hop.dst] = len(order)
                     order.append(hop.dst)
-                pairs.append((i, j))
+                out.append(j)
+            succ.append(out)
             i += 1
-        H = nx.DiGraph()
-        H.add_nodes_from(range(len(order)))
-        H.add_edges_from(pairs)
-        C = nx.condensation(H)
-        mapping: dict[int, int] = C.graph["mapping"]
         kinds = [G._node[n].get("kind") for n in order]
         data_ix = {n: k for k, n in enumerate(i for i, kind in enumerate(kinds) if kind in _DATA)}
         ident_ix = {
             n: k for k, n in enumerate(i for i, kind in enumerate(kinds) if kind in _PRINCIPALS)
         }
-        dbits: dict[int, int] = {}
-        ibits: dict[int, int] = {}
-        maxsens: dict[int, int] = {}
-        for c in reversed(list(nx.topological_sort(C))):
+        component = [-1] * len(order)
+        dbits: list[int] = []
+        ibits: list[int] = []
+        maxsens: list[int] = []
+        for members in strong_components(succ):  # what a component reaches comes first
+            c = len(dbits)
+            for m in members:
+                component[m] = c
             d = i_ = 0
             top = -1
-            for m in C.nodes[c]["members"]:
+            below: set[int] = set()
+            for m in members:
                 if m in data_ix:
                     d |= 1 << data_ix[m]
                     top = max(top, sensitivity(G, order[m]))
                 elif m in ident_ix:
                     i_ |= 1 << ident_ix[m]
-            for succ in C._succ[c]:
-                d |= dbits[succ]
-                i_ |= ibits[succ]
-                top = max(top, maxsens[succ])
-            dbits[c], ibits[c], maxsens[c] = d, i_, top
-        self.index, self.order, self.mapping = index, order, mapping
+                below.update(component[j] for j in succ[m])
+            below.discard(c)
+            for b in below:
+                d |= dbits[b]
+                i_ |= ibits[b]
+                top = max(top, maxsens[b])
+            dbits.append(d)
+            ibits.append(i_)
+            maxsens.append(top)
+        self.index, self.order, self.component = index, order, component
         self.data_ix, self.ident_ix = data_ix, ident_ix
         self.dbits, self.ibits, self.maxsens = dbits, ibits, maxsens
 
@@ -147,7 +155,7 @@ class _ReachTable:
     def counts(self, node: str) -> tuple[int, int, int]:
         """(data reachable, identities reachable, highest sensitivity) — the node excluded."""
         i = self.index[node]
-        c = self.mapping[i]
+        c = self.component[i]
         data = self.dbits[c].bit_count() - (i in self.data_ix)
         idents = self.ibits[c].bit_count() - (i in self.ident_ix)
         return data, idents, self.maxsens[c]
