@@ -11,10 +11,9 @@ Every cloud module (``aws``, ``azure``, ``gcp``) offers the same two questions, 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
 from blastscope.graph.errors import InputError
 from blastscope.graph.model import Snapshot
@@ -76,27 +75,3 @@ def evaluator_for(provider: str) -> Evaluator:
         raise InputError(f"no IAM evaluator for provider {provider!r}")
     module = importlib.import_module(f"blastscope.graph.iam.{provider}")
     return module  # type: ignore[return-value]
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class LastFew(Generic[K, V]):
-    """What was built for the last few keys, matched by identity: a snapshot and the indexes
-    built from it are asked for again and again by analyses and queries, and are not
-    hashable by content."""
-
-    def __init__(self, build: Callable[[K], V], size: int = 3) -> None:
-        self._build = build
-        self._size = size
-        self._items: list[tuple[K, V]] = []
-
-    def __call__(self, key: K) -> V:
-        for seen, value in self._items:
-            if seen is key:
-                return value
-        value = self._build(key)
-        self._items.append((key, value))
-        del self._items[: -self._size]
-        return value

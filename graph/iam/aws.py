@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from blastscope.graph.build import register_analysis
 from blastscope.graph.errors import InputError
 from blastscope.graph.heap import gc_paused
-from blastscope.graph.iam import Decision, LastFew, Outcome, StatementRef
+from blastscope.graph.iam import Decision, Outcome, StatementRef
 from blastscope.graph.iam.aws_actions import action_info, canonical
 from blastscope.graph.iam.aws_eval import Result, evaluate_actions
 from blastscope.graph.iam.aws_index import AwsIndex, index_for
 from blastscope.graph.iam.aws_policy import Target
+from blastscope.graph.lastfew import LastFew
 from blastscope.graph.model import Edge, Node, Snapshot
+
+if TYPE_CHECKING:
+    from blastscope.graph.iam.aws_escalation import Escalation
 
 __all__ = ["evaluate", "who_can", "permission_edges", "describe_refs", "target_for"]
 
@@ -174,7 +179,7 @@ def escalation_analysis(snapshot: Snapshot, shard: tuple[int, int] = (0, 1)) -> 
     if not ix.principals:
         return []
     with gc_paused():
-        return list(escalation_edges(ix, _assume_edges(ix), shard))
+        return list(escalation_edges(ix, shard=shard, esc=_escalation(ix)))
 
 
 def _all_assume_edges(ix: AwsIndex) -> list[Edge]:
@@ -185,3 +190,13 @@ def _all_assume_edges(ix: AwsIndex) -> list[Edge]:
 
 _assume_edges: LastFew[AwsIndex, list[Edge]] = LastFew(_all_assume_edges)
 """can_assume edges of an index, computed once: escalation needs them in every part."""
+
+
+def _new_escalation(ix: AwsIndex) -> Escalation:
+    from blastscope.graph.iam.aws_escalation import escalation_for
+
+    return escalation_for(ix, _assume_edges(ix))
+
+
+_escalation: LastFew[AwsIndex, Escalation] = LastFew(_new_escalation)
+"""The escalation checker of an index: the parts a worker takes share its caches."""

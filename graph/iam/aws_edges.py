@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from blastscope.graph.build import shard_of
-from blastscope.graph.iam import LastFew
 from blastscope.graph.iam.aws_access import (
     AccessMemo,
     anonymous_access,
@@ -39,6 +38,7 @@ from blastscope.graph.iam.aws_policy import (
     mentions_resource,
     prepare,
 )
+from blastscope.graph.lastfew import LastFew
 from blastscope.graph.model import Edge, EdgeKind, Node
 
 ACCESS_KINDS = ("bucket", "key", "secret", "database", "disk", "snapshot", "function")
@@ -51,7 +51,7 @@ def access_edges(ix: AwsIndex, shard: tuple[int, int] = (0, 1)) -> Iterator[Edge
     """Every can_access edge of the snapshot's AWS principals (of the ``shard`` part of them,
     sorted by id; the internet's edges come with the last part)."""
     data = data_index(ix)
-    memo = AccessMemo(ix)
+    memo = access_memo(ix)
     for pid in shard_of(sorted(ix.principals), shard):
         p = ix.principals[pid]
         for node_id in sorted(data.candidates(p)):
@@ -204,6 +204,10 @@ class DataIndex:
 
 data_index: LastFew[AwsIndex, DataIndex] = LastFew(DataIndex)
 """The (cached) :class:`DataIndex` of an index: every part of a sharded run needs it."""
+
+access_memo: LastFew[AwsIndex, AccessMemo] = LastFew(AccessMemo)
+"""The (cached) :class:`AccessMemo` of an index: the parts of a sharded run that a worker
+takes share what it learnt of the data nodes."""
 
 
 @dataclass(frozen=True, slots=True)

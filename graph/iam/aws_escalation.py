@@ -177,18 +177,17 @@ class Escalation:
 
 
 def escalation_edges(
-    ix: AwsIndex, assume: list[Edge] | None = None, shard: tuple[int, int] = (0, 1)
+    ix: AwsIndex,
+    assume: list[Edge] | None = None,
+    shard: tuple[int, int] = (0, 1),
+    *,
+    esc: Escalation | None = None,
 ) -> Iterator[Edge]:
     """can_escalate edges for every principal (of the ``shard`` part of them, sorted by id)
-    and registered technique."""
-    if assume is None:
-        from blastscope.graph.iam.aws_edges import assume_edges
-
-        assume = list(assume_edges(ix))
-    assumable: dict[str, set[str]] = defaultdict(set)
-    for e in assume:
-        assumable[e.src].add(e.dst)
-    esc = Escalation(ix, assumable)
+    and registered technique; ``esc`` (from :func:`escalation_for`) shares its caches
+    between parts."""
+    if esc is None:
+        esc = escalation_for(ix, assume)
     for pid in shard_of(sorted(ix.principals), shard):
         p = ix.principals[pid]
         for name, checker in TECHNIQUES.items():
@@ -203,6 +202,19 @@ def escalation_edges(
                 if edge is not None and (prior is None or not edge.props["conditional"]):
                     found[cand.target] = edge
             yield from found.values()
+
+
+def escalation_for(ix: AwsIndex, assume: list[Edge] | None = None) -> Escalation:
+    """An :class:`Escalation` knowing who may assume what (``assume``: the can_assume edges,
+    computed when not given)."""
+    if assume is None:
+        from blastscope.graph.iam.aws_edges import assume_edges
+
+        assume = list(assume_edges(ix))
+    assumable: dict[str, set[str]] = defaultdict(set)
+    for e in assume:
+        assumable[e.src].add(e.dst)
+    return Escalation(ix, assumable)
 
 
 def _judge(esc: Escalation, p: Principal, name: str, cand: Candidate) -> Edge | None:

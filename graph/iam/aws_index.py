@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from blastscope.graph.iam import LastFew
 from blastscope.graph.iam.aws_conditions import RequestContext
 from blastscope.graph.iam.aws_match import arn_parts
 from blastscope.graph.iam.aws_policy import ParsedDocument, Statement, parse_document
+from blastscope.graph.lastfew import LastFew
 from blastscope.graph.model import Node, Snapshot
 
 RESOURCE_POLICY_KINDS = {
