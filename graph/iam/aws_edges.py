@@ -84,9 +84,10 @@ class DataIndex:
                 if targets:
                     self._targets[node.id] = targets
                     self.by_service[node.id.split(":", 3)[2]].append(node)
-        self._classes: dict[str, list[_Class]] = {}
-        """Service → its data nodes split by what decides whether identity statements alone
-        can reach them (see :class:`_Class`), each with its ids sorted for bisect."""
+        self._classes: dict[tuple[str, str], list[_Class]] = defaultdict(list)
+        """(service, account) → its data nodes split by what decides whether identity
+        statements alone can reach them (see :class:`_Class`), each with its ids sorted for
+        bisect."""
         grouped: dict[tuple[str, frozenset[str], str, bool], list[str]] = defaultdict(list)
         for service, nodes in self.by_service.items():
             for node in nodes:
@@ -96,9 +97,13 @@ class DataIndex:
                 has_policy = ix.resource_policy(node, service) is not None
                 grouped[(service, universe, resource_account(node), has_policy)].append(node.id)
         for (service, universe, account, has_policy), ids in grouped.items():
-            self._classes.setdefault(service, []).append(
+            self._classes[(service, account)].append(
                 _Class(universe, account, has_policy, sorted(ids))
             )
+        self._accounts: dict[str, list[str]] = defaultdict(list)
+        """Service → the accounts of its classes."""
+        for service, account in self._classes:
+            self._accounts[service].append(account)
         self.unreadable: list[str] = []
         """Data nodes whose resource policy could not be read (it may grant anyone)."""
         self.named_by_account: dict[str, dict[str, list[str]]] = defaultdict(dict)
@@ -191,9 +196,8 @@ class DataIndex:
         have no resource policy and the statement names none of their actions.
         """
         out: list[str] = []
-        for c in self._classes.get(service, ()):
-            if c.account and p.account and c.account != p.account:
-                continue
+        accounts = (p.account, "") if p.account else self._accounts.get(service, ())
+        for c in (c for a in accounts for c in self._classes.get((service, a), ())):
             if not c.has_policy and not action_set(s.action_key, c.universe):
                 continue
             lo = bisect.bisect_left(c.ids, prefix)
