@@ -133,7 +133,7 @@ def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) ->
     """
     sources, members = _sources(idx)
     out: list[Edge] = []
-    cache: dict[Any, dict[str, Any] | None] = {}
+    cache: dict[Any, tuple[dict[str, Any], str] | None] = {}
     chain_ids: dict[tuple[Filter, ...], int] = {}
     alike: dict[Any, _Alike] = {}
     for target in idx.nodes.values():
@@ -168,19 +168,18 @@ def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) ->
             kept += 1
             if kept > MAX_SOURCES_PER_TARGET:
                 break
-            props = shared.props.get(cand, _UNSET)
-            if props is _UNSET:
+            found = shared.props.get(cand, _UNSET)
+            if found is _UNSET:
                 src = sources[cand]
                 chain, spans, refs, cid = shared.chains[bool(src.subnets & t_subnets)]
-                props = _props(chain, spans, (cid, src.refs & refs), src, target, cache)
-                shared.props[cand] = props
-            if props is None:
+                found = _props(chain, spans, (cid, src.refs & refs), src, target, cache)
+                shared.props[cand] = found
+            if found is None:
                 continue
-            props = dict(props)
-            if truncated:
-                props["truncated"] = True
-            where = props.pop("_where")
-            props["reason"] = f"{target.name} admits {sources[cand].node.name} on {where}"
+            base, where = found
+            reason = f"{target.name} admits {sources[cand].node.name} on {where}"
+            props = {**base, "truncated": True} if truncated else {**base}
+            props["reason"] = reason
             out.append(Edge(cand, target.id, EdgeKind.NETWORK_REACH, props))
     return out
 
@@ -197,8 +196,8 @@ class _Alike:
         self.cands = cands
         self.members = frozenset(cands)
         self.chains: dict[bool, tuple[tuple[Filter, ...], _Spans, frozenset[str], int]] = {}
-        self.props: dict[str, dict[str, Any] | None] = {}
-        """Source id → its edge props without the reason (None: not admitted)."""
+        self.props: dict[str, tuple[dict[str, Any], str] | None] = {}
+        """Source id → what :func:`_props` found (None: not admitted)."""
         self._sorted: list[str] | None = None
 
     def sorted(self) -> list[str]:
@@ -244,10 +243,11 @@ def _props(
     chain_key: tuple[int, frozenset[str]],
     src: _Source,
     target: Node,
-    cache: dict[Any, dict[str, Any] | None],
-) -> dict[str, Any] | None:
-    """Edge props (without the reason) for one source; shared by every source that matches
-    the same rules with the same references (``chain_key``: the chain's id and the source's
+    cache: dict[Any, tuple[dict[str, Any], str] | None],
+) -> tuple[dict[str, Any], str] | None:
+    """Edge props without the reason, and where the target admits the source (ports and
+    rules, for the reason), for one source; shared by every source that matches the same
+    rules with the same references (``chain_key``: the chain's id and the source's
     references that its rules name)."""
     if not src.nets and not src.refs:
         return None
@@ -271,10 +271,12 @@ def _props(
                 props["ports"] = [[port, port]]
             else:
                 props = None
+    found = None
     if props is not None:
-        props["_where"] = (
+        where = (
             f"{describe_ports(props['ports'], props['protocols'])} "
             f"(rules {', '.join(props['rules']) or 'none: no firewall'})"
         )
-    cache[key] = props
-    return props
+        found = (props, where)
+    cache[key] = found
+    return found

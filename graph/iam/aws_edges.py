@@ -124,12 +124,13 @@ class DataIndex:
                 if policy.error:
                     self.unreadable.append(node.id)
                 names = {n for s in policy.statements if s.allow for n in _aws_names(s)}
-                if ALL not in names or _only_anonymous(node, policy, self._targets[node.id]):
-                    pass
-                elif policy.restricted:
-                    self.open_to_account[resource_account(node)].append(node.id)
-                else:
-                    self.open_to_all.append(node.id)
+                if ALL in names and not _only_anonymous(node, policy, self._targets[node.id]):
+                    opened = (
+                        self.open_to_account[resource_account(node)]
+                        if policy.restricted
+                        else self.open_to_all
+                    )
+                    opened.append(node.id)
                 for name in names:
                     self.named[name].append(node.id)
                     if name.isdigit() or name.endswith(":root"):

@@ -86,6 +86,8 @@ def _layer(
     hits: list[Hit],
 ) -> tuple[TriSet, TriSet]:
     """(allow, deny) of a list of statements for the actions of ``universe``."""
+    if not statements:
+        return NONE_SET, NONE_SET
     allow_y: set[str] = set()
     allow_m: set[str] = set()
     deny_y: set[str] = set()
