@@ -85,3 +85,17 @@ def test_unknown_keys_are_maybe_and_and_combines():
     assert evaluate_condition({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, ctx) == YES
     assert evaluate_condition({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, ctx) == NO
     assert cond({"StringEquals": {"aws:username": "${aws:PrincipalTag/team}"}}) == NO
+
+
+GLOB_TEXT = st.text(alphabet="aAb:/-*?\u00df\u212a", max_size=10)
+GLOB = st.text(alphabet="aAbk:/-*?\u00df\u212a", max_size=8)
+
+
+@given(GLOB, GLOB_TEXT, st.booleans())
+def test_glob_without_a_regex_agrees_with_the_regex(pattern, text, ignore_case):
+    """Star-only globs skip the regex: the answer is the regex's, case folding included
+    (the German sharp s and the Kelvin sign fold differently from ``str.lower``)."""
+    from blastscope.graph.iam.aws_match import _glob_regex
+
+    want = _glob_regex(pattern, ignore_case).fullmatch(text) is not None
+    assert glob_match(pattern, text, ignore_case=ignore_case) == want
