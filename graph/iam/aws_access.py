@@ -75,6 +75,9 @@ class _NodeInfo:
     """Per target, how each resource-policy statement matches it (None: per principal)."""
     anonymous: frozenset[str] = frozenset()
     """Access actions anyone may take without credentials (see :func:`anonymous_access`)."""
+    own: bool = False
+    """Its policy's conditions read the resource's own keys (tags, account, region): no other
+    resource shares its evaluation."""
 
 
 def _has_variables(st: Statement) -> bool:
@@ -143,7 +146,7 @@ class AccessMemo:
         if policy is not None:
             doc = policy.doc_id
             sig.append(info.doc_part)
-        if resource_dependent or (policy is not None and policy.error):
+        if resource_dependent or info.own or (policy is not None and policy.error):
             sig.append(node_id)
         key = tuple(sig)
         template = self._results.get(key, _MISSING)
@@ -229,6 +232,7 @@ class AccessMemo:
             doc_part,
             rp_values,
             anonymous_access(node, policy, targets)[0],
+            policy is not None and any(mentions_resource(st.condition) for st in policy.statements),
         )
         self._nodes[node.id] = found
         return found

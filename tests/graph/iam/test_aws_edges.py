@@ -359,3 +359,29 @@ def test_grants_to_everyone_make_candidates_only_where_they_can_give_an_edge(est
         (owner.id, restricted),
         (reader.id, org),
     }
+
+
+def test_a_resource_policy_reading_the_resources_tags_is_judged_per_resource(estate):
+    """Two buckets with the same policy but different tags: a Deny on
+    ``aws:ResourceTag/classification`` holds for the tagged one only, so the two cannot
+    share one evaluation."""
+    e = estate
+
+    def deny_secret(name):
+        return e.doc(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/classification": "secret"}},
+            }
+        )
+
+    vault = e.bucket("vault", policy=deny_secret("vault"), tags={"classification": "secret"})
+    plain = e.bucket("plain", policy=deny_secret("plain"), tags={"classification": "public"})
+    e.role("reader", inline={"a": e.doc(e.allow("s3:GetObject"))})
+    reader = f"arn:aws:iam::{A}:role/reader"
+    edges = by_pair(permission_edges(e.snapshot()))
+    assert edges[(reader, "can_access", plain)].props["conditional"] is False
+    assert (reader, "can_access", vault) not in edges
