@@ -149,7 +149,7 @@ def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) ->
         t_subnets = frozenset(idx.subnets(target.id))
         # Targets of one network behind the same filters in the same subnets share their
         # candidates and each source's props: only the edges themselves are per target.
-        key = (network, flt, t_subnets, target.kind, target.props.get("port"))
+        key = (network, flt, t_subnets, target.kind, _port(target))
         shared = alike.get(key)
         if shared is None:
             shared = alike[key] = _Alike(_candidates(flt, group))
@@ -256,7 +256,7 @@ def _props(
         for i, (v, lo, hi) in enumerate(spans)
         if any(sv == v and lo <= si <= hi for sv, si in src.ints)
     )
-    key = (chain_key, matched, target.kind, target.props.get("port"))
+    key = (chain_key, matched, target.kind, _port(target))
     if key in cache:
         return cache[key]
     admissions = evaluate(list(chain), src.nets, src.refs)
@@ -265,8 +265,8 @@ def _props(
         props = summarize(admissions)
         props.pop("cidrs", None)
         props.pop("dangerous", None)
-        port = target.props.get("port")
-        if target.kind == NodeKind.DATABASE and isinstance(port, int):
+        port = _port(target)
+        if target.kind == NodeKind.DATABASE and port is not None:
             if any(a <= port <= b for a, b in props["ports"]):
                 props["ports"] = [[port, port]]
             else:
@@ -280,3 +280,9 @@ def _props(
         found = (props, where)
     cache[key] = found
     return found
+
+
+def _port(target: Node) -> int | None:
+    """A database's port, when the snapshot gives a number (anything else: every port)."""
+    port = target.props.get("port")
+    return port if isinstance(port, int) and not isinstance(port, bool) else None

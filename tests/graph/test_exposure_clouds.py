@@ -354,3 +354,32 @@ def test_flat_network_keeps_at_most_the_bound_of_sources_per_target(monkeypatch)
     by_pair = {(e.src, e.dst): e.props["reason"] for e in reach}
     assert by_pair[(f"{R}:instance/i-c", f"{R}:instance/i-a")].startswith("a admits c on ")
     assert by_pair[(f"{R}:instance/i-b", f"{R}:instance/i-a")].startswith("a admits b on ")
+
+
+def test_a_database_port_that_is_not_a_number_is_every_port_not_a_crash() -> None:
+    items = [*_inst("web", "10.0.1.10"), *_inst("db", "10.0.1.30")]
+    nodes: list[Any] = [i for i in items if isinstance(i, Node)]
+    edges = [i for i in items if isinstance(i, Edge)]
+    db = nodes[1]
+    nodes[1] = Node(
+        db.id, NodeKind.DATABASE, "db", "aws", "us-east-1", {**db.props, "port": [5432]}
+    )
+    nodes += [
+        Node(f"{R}:vpc/vpc-1", NodeKind.NETWORK, "vpc-1", "aws", "us-east-1", {}),
+        Node(
+            f"{R}:subnet/vpc-1-a",
+            NodeKind.SUBNET,
+            "a",
+            "aws",
+            "us-east-1",
+            {"network": f"{R}:vpc/vpc-1"},
+        ),
+        _sg("web", []),
+        _sg("db", [rule("sgr-pg", None, (5432, 5433), {"cidr": "10.0.0.0/16"})]),
+    ]
+    reach = [
+        e for e in exposure_edges(snap(nodes, edges, "aws")) if e.kind == EdgeKind.NETWORK_REACH
+    ]
+    assert [(e.src, e.dst, e.props["ports"]) for e in reach] == [
+        (f"{R}:instance/i-web", db.id, [[5432, 5433]])
+    ]
