@@ -80,8 +80,9 @@ class _ReachTable:
     one per principal). A fleet of instances sharing a role, or roles that can assume each
     other, costs one union each.
     ``runs_as`` out of a function counts when the function is exposed itself or something
-    may change its code (write/admin access or escalation) — the walk's rule, without the
-    per-walk arrival order.
+    in the region may change its code (write/admin access or escalation) — the walk's rule,
+    without the per-walk arrival order. Only edges out of the region are read, so a graph
+    holding just those (:mod:`blastscope.graph.focus`) gives the same table.
     """
 
     def __init__(self, G: nx.MultiDiGraph, sources: list[str]) -> None:
@@ -94,19 +95,36 @@ class _ReachTable:
                 index[s] = len(order)
                 order.append(s)
         src_set = set(sources)
-        i = 0
-        while i < len(order):
+        held: list[int] = []  # functions reached whose runs_as waits for a writer
+
+        def add_hops(i: int, arrived: Hop | None) -> None:
             node = order[i]
-            arrived = None if node in src_set or not self._writable(node) else _WRITE
-            out: list[int] = []
+            known = set(succ[i])
             for hop in next_hops(G, node, arrived=arrived, is_source=node in src_set):
                 j = index.get(hop.dst)
                 if j is None:
                     j = index[hop.dst] = len(order)
                     order.append(hop.dst)
-                out.append(j)
-            succ.append(out)
-            i += 1
+                    succ.append([])
+                if j not in known:
+                    succ[i].append(j)
+
+        succ.extend([] for _ in order)
+        i = 0
+        while True:
+            while i < len(order):
+                if G._node[order[i]].get("kind") == "function" and order[i] not in src_set:
+                    held.append(i)
+                add_hops(i, None)
+                i += 1
+            # A function's role is reached when something in the region may change its code:
+            # a fixpoint, as the writer may come after the function in the walk.
+            freed = {f for f in held if self._written_from(order[f], index)}
+            if not freed:
+                break
+            held = [f for f in held if f not in freed]
+            for f in sorted(freed):
+                add_hops(f, _WRITE)
         kinds = [G._node[n].get("kind") for n in order]
         data_ix = {n: k for k, n in enumerate(i for i, kind in enumerate(kinds) if kind in _DATA)}
         ident_ix = {
@@ -142,10 +160,12 @@ class _ReachTable:
         self.data_ix, self.ident_ix = data_ix, ident_ix
         self.dbits, self.ibits, self.maxsens = dbits, ibits, maxsens
 
-    def _writable(self, node: str) -> bool:
-        if self.G._node[node].get("kind") != "function":
-            return False
-        for keyed in self.G._pred[node].values():
+    def _written_from(self, node: str, region: dict[str, int]) -> bool:
+        """Whether a node of ``region`` may change the function's code (write or admin
+        access, or an escalation onto it)."""
+        for src, keyed in self.G._pred[node].items():
+            if src not in region:
+                continue
             for a in keyed.values():
                 level = (a.get("props") or {}).get("level")
                 if a.get("kind") == "can_escalate" or level in ("write", "admin"):

@@ -203,6 +203,39 @@ def test_function_reached_with_write_leads_to_its_role() -> None:
     assert {r.id for r in blast_radius(G, "i").reached} == {"f", "s"}
 
 
+def test_summaries_reach_a_functions_role_only_through_a_writer_in_the_region() -> None:
+    """The overview's rule for a function reached read-only: its role counts when something
+    an exposed machine reaches may change its code — found whatever the walk's order — and
+    not for a writer no exposed machine reaches."""
+    G = nx.MultiDiGraph()
+    for n, k in [
+        ("internet", "internet"),
+        ("a", "instance"),
+        ("ar", "role"),
+        ("b", "instance"),
+        ("br", "role"),
+        ("ops", "role"),
+        ("f", "function"),
+        ("fr", "role"),
+        ("s", "secret"),
+    ]:
+        G.add_node(n, kind=k, name=n, props={})
+    G.add_edge("internet", "a", kind="exposes", props={"ports": [[22, 22]]})
+    G.add_edge("a", "ar", kind="runs_as", props={})
+    G.add_edge("ar", "f", kind="can_access", props={"level": "read"})
+    G.add_edge("f", "fr", kind="runs_as", props={})
+    G.add_edge("fr", "s", kind="can_access", props={"level": "read"})
+    G.add_edge("ops", "f", kind="can_access", props={"level": "write"})  # nobody reaches ops
+    assert exposed_summaries(G)[0].data_count == 1  # f only
+    G.add_edge("b", "br", kind="runs_as", props={})
+    G.add_edge("br", "ar", kind="can_assume", props={})
+    G.add_edge("br", "f", kind="can_access", props={"level": "write"})
+    G.add_edge("internet", "b", kind="exposes", props={"ports": [[22, 22]]})
+    summaries = {s.id: s for s in exposed_summaries(G)}
+    assert summaries["b"].data_count == 2  # f, then its role's secret
+    assert summaries["a"].data_count == 2  # the table merges the exposed machines' regions
+
+
 def test_from_the_internet_an_open_function_url_leads_to_its_role() -> None:
     G = nx.MultiDiGraph()
     for n, k in [("internet", "internet"), ("f", "function"), ("fr", "role"), ("s", "secret")]:
