@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -35,11 +36,17 @@ SHARDED: set[str] = set()
 """Analyses that can split their work: shard ``(i, n)`` yields the i-th of n contiguous
 parts of its output, so the parts in order are exactly the unsharded output."""
 
+BY_CALLER: set[str] = set()
+"""Analyses whose edges all start at a principal and that can derive those of some callers
+only: ``f(snapshot, callers=frozenset_of_node_ids)`` (see :mod:`blastscope.graph.focus`)."""
+
 SHARDS_PER_WORKER = 3
 """Parts per worker process: the parts differ in cost (a big account's principals)."""
 
 
-def register_analysis(name: str, *, sharded: bool = False) -> Callable[[Analysis], Analysis]:
+def register_analysis(
+    name: str, *, sharded: bool = False, by_caller: bool = False
+) -> Callable[[Analysis], Analysis]:
     """Decorator: add an analysis to :data:`ANALYSES` (once per name)."""
 
     def wrap(fn: Analysis) -> Analysis:
@@ -47,6 +54,8 @@ def register_analysis(name: str, *, sharded: bool = False) -> Callable[[Analysis
             ANALYSES.append((name, fn))
             if sharded:
                 SHARDED.add(name)
+            if by_caller:
+                BY_CALLER.add(name)
         return fn
 
     return wrap
@@ -60,45 +69,127 @@ def shard_of(items: list[T], shard: tuple[int, int]) -> list[T]:
 
 def derived_edges(snapshot: Snapshot, *, workers: int = 1) -> list[Edge]:
     """Every registered analysis's edges, in registry order — the same edges in the same
-    order whatever ``workers`` is. With ``workers`` > 1 (on Linux), analyses and the
-    parts of sharded ones run in that many forked processes; only a process with no other
-    threads should ask for it (``fork`` copies one thread, and locks held by the others)."""
-    _load_default_analyses()
-    if workers <= 1 or not sys.platform.startswith("linux"):  # fork is unsafe on macOS
-        return [e for _name, analysis in ANALYSES for e in analysis(snapshot)]
-    tasks = [
-        (name, (i, n))
-        for name, _fn in ANALYSES
-        for n in ((workers * SHARDS_PER_WORKER) if name in SHARDED else 1,)
-        for i in range(n)
-    ]
-    # Whole analyses first: one that cannot be split would otherwise run alone at the end.
-    order = sorted(range(len(tasks)), key=lambda t: tasks[t][0] in SHARDED)
-    global _JOB
-    _JOB = snapshot  # forked workers inherit it: nothing of the snapshot is pickled
-    parts: list[list[tuple[Any, ...]]] = [[] for _ in tasks]
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            runs = pool.imap_unordered(_run_part, [(t, tasks[t]) for t in order])
-            for t, rows in runs:
-                parts[t] = rows
-    finally:
+    order whatever ``workers`` is (see :class:`AnalysisRunner`)."""
+    with AnalysisRunner(snapshot, workers) as runner:
+        found = runner.run([name for name, _fn in ANALYSES])
+    return [e for edges in found.values() for e in edges]
+
+
+_Task = tuple[str, tuple[int, int], "frozenset[str] | None"]
+"""(analysis name, shard, callers or None for all)."""
+
+
+class AnalysisRunner:
+    """Runs analyses, in this process or — with ``workers`` > 1, on Linux — in that many
+    forked processes that live as long as the runner (so a worker keeps the indexes and
+    caches it built between calls of :meth:`run`), the parts of sharded analyses spread over
+    them. Only a process with no other threads should ask for workers (``fork`` copies one
+    thread, and locks held by the others)."""
+
+    def __init__(self, snapshot: Snapshot, workers: int = 1) -> None:
+        _load_default_analyses()
+        self.snapshot = snapshot
+        # fork is unsafe on macOS (its frameworks): one process there.
+        self.workers = workers if sys.platform.startswith("linux") else 1
+        self._pool: Any = None
+
+    def __enter__(self) -> AnalysisRunner:
+        if self.workers > 1:
+            global _JOB
+            _JOB = self.snapshot  # forked workers inherit it: nothing of it is pickled
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _JOB
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
         _JOB = None
-    return [Edge(*row) for part in parts for row in part]
+
+    def warm(self, names: list[str]) -> None:
+        """Have each worker build, in the background, what the named :data:`BY_CALLER`
+        analyses need before their first caller (indexes, caches): they are asked for no
+        caller, once per worker (a worker takes one task at a time, and these take seconds)."""
+        if self._pool is not None:
+            none: frozenset[str] = frozenset()
+            tasks = [(0, (name, (0, 1), none)) for name in names for _ in range(self.workers)]
+            self._pool.map_async(_run_part, tasks, chunksize=1)
+
+    def run(
+        self, names: list[str], callers: frozenset[str] | None = None, *, here: bool = False
+    ) -> dict[str, list[Edge]]:
+        """The edges of each named analysis, in registry order (``callers``: only those out
+        of these node ids, for the :data:`BY_CALLER` analyses, which alone may be named).
+        ``here``: in this process, even with workers (the edges of a big analysis that
+        cannot be split cost seconds to send back)."""
+        if here or self._pool is None:
+            chosen = [name for name, _fn in ANALYSES if name in names]
+            return {name: list(_call(self.snapshot, (name, (0, 1), callers))) for name in chosen}
+        return self.finish(self.start(names, callers))
+
+    def start(self, names: list[str], callers: frozenset[str] | None = None) -> _Pending:
+        """Hand the named analyses to the workers (see :meth:`run`); :meth:`finish` waits
+        for their edges, so this process can work meanwhile."""
+        chosen = [name for name, _fn in ANALYSES if name in names]
+        if self._pool is None:
+            return _Pending(chosen, [], None, callers)
+        n = self.workers * SHARDS_PER_WORKER
+        tasks: list[_Task] = [
+            (name, (i, n), callers) for name in chosen for i in range(n if name in SHARDED else 1)
+        ]
+        # Whole analyses first: one that cannot be split would otherwise run alone at the end.
+        order = sorted(range(len(tasks)), key=lambda t: tasks[t][0] in SHARDED)
+        runs = self._pool.imap_unordered(_run_part, [(t, tasks[t]) for t in order])
+        return _Pending(chosen, tasks, runs, callers)
+
+    def finish(self, pending: _Pending) -> dict[str, list[Edge]]:
+        """The edges of what :meth:`start` handed out, by analysis in registry order."""
+        if pending.runs is None:
+            return self.run(pending.names, pending.callers, here=True)
+        parts: list[list[tuple[Any, ...]]] = [[] for _ in pending.tasks]
+        for t, rows in pending.runs:
+            parts[t] = rows
+        out: dict[str, list[Edge]] = {name: [] for name in pending.names}
+        for (name, _shard, _callers), rows in zip(pending.tasks, parts, strict=True):
+            out[name].extend(Edge(*row) for row in rows)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    names: list[str]
+    tasks: list[_Task]
+    runs: Any
+    """The workers' results as they come (None: nothing was handed out)."""
+    callers: frozenset[str] | None
+
+
+def _call(snapshot: Snapshot, task: _Task) -> Iterable[Edge]:
+    name, shard, callers = task
+    analysis = dict(ANALYSES)[name]
+    kwargs: dict[str, Any] = {}
+    if name in SHARDED:
+        kwargs["shard"] = shard
+    if callers is not None:
+        if name not in BY_CALLER:
+            raise ValueError(f"analysis {name!r} cannot be limited to callers")
+        kwargs["callers"] = callers
+    return analysis(snapshot, **kwargs)
 
 
 _JOB: Snapshot | None = None
 
 
-def _run_part(job: tuple[int, tuple[str, tuple[int, int]]]) -> tuple[int, list[tuple[Any, ...]]]:
+def _run_part(job: tuple[int, _Task]) -> tuple[int, list[tuple[Any, ...]]]:
     """One analysis (or one part of a sharded one) in a worker process; edges go back as
     plain tuples, which pickle several times faster than the dataclasses (a kind is pickled
     once per part: pickle refers back to an object it has written)."""
-    t, (name, shard) = job
-    analysis = dict(ANALYSES)[name]
+    t, task = job
+    assert _JOB is not None
     with gc_paused():
-        edges = analysis(_JOB, shard=shard) if name in SHARDED else analysis(_JOB)
-        return t, [(e.src, e.dst, e.kind, e.props) for e in edges]
+        return t, [(e.src, e.dst, e.kind, e.props) for e in _call(_JOB, task)]
 
 
 def build_graph(snapshot: Snapshot, *, derive: bool = True, workers: int = 1) -> Graph:

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from blastscope.graph.build import register_analysis
+from blastscope.graph.lastfew import LastFew
+from blastscope.graph.lateral import LateralReach
 from blastscope.graph.model import INTERNET_ID, Edge, EdgeKind, Node, NodeKind, Snapshot
 from blastscope.graph.netindex import NetIndex
 from blastscope.graph.netrules import (
@@ -271,9 +274,9 @@ def _function_edge(fn: Node) -> Edge | None:
     )
 
 
-@register_analysis("exposure")
 def exposure_edges(snapshot: Snapshot) -> list[Edge]:
-    """``exposes`` internet → instance/load_balancer/function, and ``network_reach`` edges.
+    """``exposes`` internet → instance/load_balancer/function, then ``network_reach`` edges
+    (the two analyses below, in their order).
 
     Examples:
         >>> from blastscope.graph.model import Partial, merge_parts
@@ -282,8 +285,34 @@ def exposure_edges(snapshot: Snapshot) -> list[Edge]:
         >>> [(e.src, str(e.kind), e.dst) for e in exposure_edges(snap)]
         [('internet', 'exposes', 'f')]
     """
-    from blastscope.graph.lateral import network_reach_edges
+    return [*exposes_analysis(snapshot), *lateral_analysis(snapshot)]
 
+
+@register_analysis("exposure")
+def exposes_analysis(snapshot: Snapshot) -> list[Edge]:
+    """``exposes`` internet → instance/load_balancer/function."""
+    return list(_exposures(snapshot).edges)
+
+
+@register_analysis("lateral", by_caller=True)
+def lateral_analysis(snapshot: Snapshot, callers: frozenset[str] | None = None) -> list[Edge]:
+    """``network_reach`` edges (out of ``callers`` only, when given): see graph/lateral.py."""
+    found = _exposures(snapshot)
+    if callers is None:
+        return LateralReach(found.idx, found.exposed).edges()
+    return _lateral(found).edges(callers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Exposures:
+    idx: NetIndex
+    edges: list[Edge]
+    """The ``exposes`` edges."""
+    exposed: frozenset[str]
+    """Nodes the internet reaches by their own public address (see network_reach_edges)."""
+
+
+def _find_exposures(snapshot: Snapshot) -> _Exposures:
     idx = NetIndex(snapshot)
     out: list[Edge] = []
     cache: dict[Any, Any] = {}
@@ -304,8 +333,18 @@ def exposure_edges(snapshot: Snapshot) -> list[Edge]:
         if edge:
             out.append(edge)
     exposed = frozenset(e.dst for e in out if e.props.get("via") == "public_ip")
-    out.extend(network_reach_edges(idx, exposed))
-    return out
+    return _Exposures(idx, out, exposed)
+
+
+_exposures: LastFew[Snapshot, _Exposures] = LastFew(_find_exposures)
+"""Both analyses need them."""
+
+
+_lateral: LastFew[_Exposures, LateralReach] = LastFew(
+    lambda found: LateralReach(found.idx, found.exposed)
+)
+"""Lateral reach is asked again for each round of callers (graph/focus.py): what the rounds
+share is kept (a whole run builds its own, and lets it go)."""
 
 
 def exposed_ids(edges: Iterable[Edge]) -> list[str]:

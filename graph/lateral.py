@@ -17,8 +17,10 @@ from __future__ import annotations
 import bisect
 import ipaddress
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
+from blastscope.graph.lastfew import LastFew
 from blastscope.graph.model import Edge, EdgeKind, Node, NodeKind
 from blastscope.graph.netindex import NetIndex
 from blastscope.graph.netrules import Filter, Net, describe_ports, evaluate, summarize
@@ -98,6 +100,12 @@ def _sources(idx: NetIndex) -> tuple[dict[str, _Source], dict[str, _NetworkMembe
     return sources, members
 
 
+_members: LastFew[NetIndex, tuple[dict[str, _Source], dict[str, _NetworkMembers]]] = LastFew(
+    _sources
+)
+"""An index's machines as sources, built once per index."""
+
+
 def _candidates(flt: Filter | None, group: _NetworkMembers) -> list[str]:
     if flt is None or flt.unknown:
         return list(group.all) if flt is None else []
@@ -131,57 +139,109 @@ def network_reach_edges(idx: NetIndex, exposed: frozenset[str] = frozenset()) ->
     to the world would otherwise link every machine of the network to it (n² edges that
     make every blast radius the same).
     """
-    sources, members = _sources(idx)
-    out: list[Edge] = []
-    cache: dict[Any, tuple[dict[str, Any], str] | None] = {}
-    chain_ids: dict[tuple[Filter, ...], int] = {}
-    alike: dict[Any, _Alike] = {}
-    for target in idx.nodes.values():
-        if target.kind not in (NodeKind.INSTANCE, NodeKind.DATABASE):
-            continue
-        network = idx.network_of(target.id)
-        group = members.get(network or "")
-        if group is None:
-            continue
-        flt = idx.firewall_filter(target)
-        if target.id in exposed:
-            flt = _without_world(flt)
-        t_subnets = frozenset(idx.subnets(target.id))
-        # Targets of one network behind the same filters in the same subnets share their
-        # candidates and each source's props: only the edges themselves are per target.
-        key = (network, flt, t_subnets, target.kind, _port(target))
-        shared = alike.get(key)
-        if shared is None:
-            shared = alike[key] = _Alike(_candidates(flt, group))
-            shared.chains = {
-                same: (chain, spans, refs, chain_ids.setdefault(chain, len(chain_ids)))
-                for same, (chain, spans, refs) in _chains(idx, flt, sorted(t_subnets)[:1]).items()
-            }
-        cands = shared.cands
-        truncated = len(cands) - (target.id in shared.members) > MAX_SOURCES_PER_TARGET
-        if truncated:
-            cands = shared.sorted()[: MAX_SOURCES_PER_TARGET + 1]
+    return LateralReach(idx, exposed).edges()
+
+
+class LateralReach:
+    """The ``network_reach`` edges of an index (see :func:`network_reach_edges`), all or
+    those out of some sources. What the questions share is kept: each target's group
+    (targets of one network behind the same filters in the same subnets share their
+    candidates and each source's props: only the edges themselves are per target), and on
+    demand, per source, the targets that count it among their sources."""
+
+    def __init__(self, idx: NetIndex, exposed: frozenset[str]) -> None:
+        self.exposed = exposed
+        self.sources, members = _members(idx)
+        self._cache: dict[Any, tuple[dict[str, Any], str] | None] = {}
+        self.targets: list[tuple[Node, _Alike, frozenset[str], bool]] = []
+        """(target, its group, its subnets, whether its sources are cut at the bound)."""
+        self._by_source: dict[str, list[int]] | None = None
+        chain_ids: dict[tuple[Filter, ...], int] = {}
+        alike: dict[Any, _Alike] = {}
+        for target in idx.nodes.values():
+            if target.kind not in (NodeKind.INSTANCE, NodeKind.DATABASE):
+                continue
+            network = idx.network_of(target.id)
+            group = members.get(network or "")
+            if group is None:
+                continue
+            flt = idx.firewall_filter(target)
+            if target.id in exposed:
+                flt = _without_world(flt)
+            t_subnets = frozenset(idx.subnets(target.id))
+            key = (network, flt, t_subnets, target.kind, _port(target))
+            shared = alike.get(key)
+            if shared is None:
+                shared = alike[key] = _Alike(_candidates(flt, group))
+                shared.chains = {
+                    same: (chain, spans, refs, chain_ids.setdefault(chain, len(chain_ids)))
+                    for same, (chain, spans, refs) in _chains(
+                        idx, flt, sorted(t_subnets)[:1]
+                    ).items()
+                }
+            if shared.cands:
+                truncated = (
+                    len(shared.cands) - (target.id in shared.members) > MAX_SOURCES_PER_TARGET
+                )
+                self.targets.append((target, shared, t_subnets, truncated))
+
+    def edges(self, callers: frozenset[str] | None = None) -> list[Edge]:
+        """Every edge, or those out of ``callers``: the same edges, each target's sources
+        still cut at the bound as among all of them."""
+        if callers is None:
+            return [
+                edge
+                for t in range(len(self.targets))
+                for cand in self.kept(t)
+                if (edge := self.edge(t, cand)) is not None
+            ]
+        by_source = self.by_source()
+        return [
+            edge
+            for cand in sorted(callers)
+            for t in by_source.get(cand, ())
+            if (edge := self.edge(t, cand)) is not None
+        ]
+
+    def kept(self, t: int) -> Iterator[str]:
+        """The sources target ``t`` is judged against: all its candidates but itself, or the
+        first :data:`MAX_SOURCES_PER_TARGET` by id."""
+        target, shared, _subnets, truncated = self.targets[t]
+        cands = shared.sorted()[: MAX_SOURCES_PER_TARGET + 1] if truncated else shared.cands
         kept = 0
         for cand in cands:
             if cand == target.id:
                 continue
             kept += 1
             if kept > MAX_SOURCES_PER_TARGET:
-                break
-            found = shared.props.get(cand, _UNSET)
-            if found is _UNSET:
-                src = sources[cand]
-                chain, spans, refs, cid = shared.chains[bool(src.subnets & t_subnets)]
-                found = _props(chain, spans, (cid, src.refs & refs), src, target, cache)
-                shared.props[cand] = found
-            if found is None:
-                continue
-            base, where = found
-            reason = f"{target.name} admits {sources[cand].node.name} on {where}"
-            props = {**base, "truncated": True} if truncated else {**base}
-            props["reason"] = reason
-            out.append(Edge(cand, target.id, EdgeKind.NETWORK_REACH, props))
-    return out
+                return
+            yield cand
+
+    def by_source(self) -> dict[str, list[int]]:
+        """Source → the targets (in order) that judge it."""
+        if self._by_source is None:
+            found: dict[str, list[int]] = defaultdict(list)
+            for t in range(len(self.targets)):
+                for cand in self.kept(t):
+                    found[cand].append(t)
+            self._by_source = dict(found)
+        return self._by_source
+
+    def edge(self, t: int, cand: str) -> Edge | None:
+        """``cand → target t``, when the target's filters admit it."""
+        target, shared, t_subnets, truncated = self.targets[t]
+        found = shared.props.get(cand, _UNSET)
+        if found is _UNSET:
+            src = self.sources[cand]
+            chain, spans, refs, cid = shared.chains[bool(src.subnets & t_subnets)]
+            found = _props(chain, spans, (cid, src.refs & refs), src, target, self._cache)
+            shared.props[cand] = found
+        if found is None:
+            return None
+        base, where = found
+        props = {**base, "truncated": True} if truncated else {**base}
+        props["reason"] = f"{target.name} admits {self.sources[cand].node.name} on {where}"
+        return Edge(cand, target.id, EdgeKind.NETWORK_REACH, props)
 
 
 _UNSET: Any = object()

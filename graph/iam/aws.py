@@ -153,14 +153,19 @@ def permission_edges(snapshot: Snapshot) -> list[Edge]:
     return [*access_analysis(snapshot), *assume_analysis(snapshot), *escalation_analysis(snapshot)]
 
 
-@register_analysis("aws-iam-access", sharded=True)
-def access_analysis(snapshot: Snapshot, shard: tuple[int, int] = (0, 1)) -> list[Edge]:
-    """can_access edges of every AWS principal (of one part of them, sorted by id)."""
+@register_analysis("aws-iam-access", sharded=True, by_caller=True)
+def access_analysis(
+    snapshot: Snapshot,
+    shard: tuple[int, int] = (0, 1),
+    callers: frozenset[str] | None = None,
+) -> list[Edge]:
+    """can_access edges of every AWS principal (of one part of them, sorted by id; of the
+    principals among ``callers`` only, when given)."""
     from blastscope.graph.iam.aws_edges import access_edges
 
     ix = index_for(snapshot)
     with gc_paused():  # hundreds of thousands of acyclic edges: see graph/heap.py
-        return list(access_edges(ix, shard)) if ix.principals else []
+        return list(access_edges(ix, shard, callers)) if ix.principals else []
 
 
 @register_analysis("aws-iam-assume")
@@ -170,16 +175,21 @@ def assume_analysis(snapshot: Snapshot) -> list[Edge]:
     return list(_assume_edges(ix)) if ix.principals else []
 
 
-@register_analysis("aws-iam-escalation", sharded=True)
-def escalation_analysis(snapshot: Snapshot, shard: tuple[int, int] = (0, 1)) -> list[Edge]:
-    """can_escalate edges of every AWS principal (of one part of them, sorted by id)."""
+@register_analysis("aws-iam-escalation", sharded=True, by_caller=True)
+def escalation_analysis(
+    snapshot: Snapshot,
+    shard: tuple[int, int] = (0, 1),
+    callers: frozenset[str] | None = None,
+) -> list[Edge]:
+    """can_escalate edges of every AWS principal (of one part of them, sorted by id; of the
+    principals among ``callers`` only, when given)."""
     from blastscope.graph.iam.aws_escalation import escalation_edges
 
     ix = index_for(snapshot)
     if not ix.principals:
         return []
     with gc_paused():
-        return list(escalation_edges(ix, shard=shard, esc=_escalation(ix)))
+        return list(escalation_edges(ix, shard=shard, esc=_escalation(ix), callers=callers))
 
 
 def _all_assume_edges(ix: AwsIndex) -> list[Edge]:

@@ -39,7 +39,7 @@ from blastscope.graph.iam.aws_policy import (
     prepare,
 )
 from blastscope.graph.lastfew import LastFew
-from blastscope.graph.model import Edge, EdgeKind, Node
+from blastscope.graph.model import INTERNET_ID, Edge, EdgeKind, Node
 
 ACCESS_KINDS = ("bucket", "key", "secret", "database", "disk", "snapshot", "function")
 """Data node kinds that get ``can_access`` edges."""
@@ -47,19 +47,23 @@ ACCESS_KINDS = ("bucket", "key", "secret", "database", "disk", "snapshot", "func
 ALL = "*"
 
 
-def access_edges(ix: AwsIndex, shard: tuple[int, int] = (0, 1)) -> Iterator[Edge]:
+def access_edges(
+    ix: AwsIndex, shard: tuple[int, int] = (0, 1), callers: frozenset[str] | None = None
+) -> Iterator[Edge]:
     """Every can_access edge of the snapshot's AWS principals (of the ``shard`` part of them,
-    sorted by id; the internet's edges come with the last part)."""
+    sorted by id; the internet's edges come with the last part). ``callers``: only the
+    edges out of these (principals, or the internet)."""
     data = data_index(ix)
     memo = access_memo(ix)
-    for pid in shard_of(sorted(ix.principals), shard):
+    pids = sorted(ix.principals if callers is None else callers & ix.principals.keys())
+    for pid in shard_of(pids, shard):
         p = ix.principals[pid]
         for node_id in sorted(data.candidates(p)):
             node = ix.nodes[node_id]
             edge = memo.edge(p, node, data.targets(node))
             if edge is not None:
                 yield edge
-    if shard[0] != shard[1] - 1:
+    if shard[0] != shard[1] - 1 or (callers is not None and INTERNET_ID not in callers):
         return
     for node_id in sorted(data.named.get(ALL, ())):
         node = ix.nodes[node_id]

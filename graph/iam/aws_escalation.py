@@ -182,13 +182,15 @@ def escalation_edges(
     shard: tuple[int, int] = (0, 1),
     *,
     esc: Escalation | None = None,
+    callers: frozenset[str] | None = None,
 ) -> Iterator[Edge]:
-    """can_escalate edges for every principal (of the ``shard`` part of them, sorted by id)
-    and registered technique; ``esc`` (from :func:`escalation_for`) shares its caches
-    between parts."""
+    """can_escalate edges for every principal (of the ``shard`` part of them, sorted by id;
+    of those among ``callers`` only, when given) and registered technique; ``esc`` (from
+    :func:`escalation_for`) shares its caches between parts."""
     if esc is None:
         esc = escalation_for(ix, assume)
-    for pid in shard_of(sorted(ix.principals), shard):
+    pids = sorted(ix.principals if callers is None else callers & ix.principals.keys())
+    for pid in shard_of(pids, shard):
         p = ix.principals[pid]
         for name, checker in TECHNIQUES.items():
             # One edge per technique and target: the first way that works, an unconditional

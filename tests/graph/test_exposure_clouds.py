@@ -354,6 +354,14 @@ def test_flat_network_keeps_at_most_the_bound_of_sources_per_target(monkeypatch)
     by_pair = {(e.src, e.dst): e.props["reason"] for e in reach}
     assert by_pair[(f"{R}:instance/i-c", f"{R}:instance/i-a")].startswith("a admits c on ")
     assert by_pair[(f"{R}:instance/i-b", f"{R}:instance/i-a")].startswith("a admits b on ")
+    # Asked for some sources only (graph/focus.py), the bound still counts every source.
+    from blastscope.graph.exposure import lateral_analysis
+
+    estate = snap(nodes, edges, "aws")
+    for source in ("c", "d"):
+        sid = f"{R}:instance/i-{source}"
+        got = lateral_analysis(estate, callers=frozenset({sid}))
+        assert [(e.dst, e.props) for e in got] == [(e.dst, e.props) for e in reach if e.src == sid]
 
 
 def test_a_database_port_that_is_not_a_number_is_every_port_not_a_crash() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from blastscope.graph.build import Graph, build_graph
+from blastscope.graph.focus import add_focused_edges
 from blastscope.graph.model import NodeKind, Snapshot
 from blastscope.graph.paths import (
     AttackPath,
@@ -49,8 +50,12 @@ def _add_jobs(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _graph(snapshot: Snapshot, jobs: int) -> Graph:
-    return build_graph(snapshot, workers=jobs if len(snapshot.nodes) >= PARALLEL_AT else 1)
+def _focused(G: Graph, snapshot: Snapshot, jobs: int, sources: list[str] | None = None) -> Graph:
+    """``G`` with the derived edges that questions from ``sources`` (default: the exposed
+    nodes) need — the permissions of the principals they reach, not of every principal."""
+    workers = jobs if len(snapshot.nodes) >= PARALLEL_AT else 1
+    add_focused_edges(G, snapshot, sources, workers=workers)
+    return G
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,7 +97,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_exposed(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
-    G = _graph(snapshot, args.jobs)
+    G = _focused(build_graph(snapshot, derive=False), snapshot, args.jobs)
     summaries = exposed_summaries(G)
     if args.format == "json":
         emit(json.dumps([s.to_dict() for s in summaries], indent=2), args.output)
@@ -121,7 +126,7 @@ def run_exposed(args: argparse.Namespace) -> int:
 
 def run_paths(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
-    G = _graph(snapshot, args.jobs)
+    G = build_graph(snapshot, derive=False)
     source = resolve_node(G, args.source)
     target_kinds = None
     target_id = None
@@ -131,6 +136,7 @@ def run_paths(args: argparse.Namespace) -> int:
         else:
             target_id = resolve_node(G, args.target)
             target_kinds = [str(G.nodes[target_id].get("kind"))]
+    _focused(G, snapshot, args.jobs, [source])
     radius = blast_radius(
         G,
         source,

@@ -6,10 +6,10 @@ escalation need, one by one gives."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from bench_package import synthetic_generate
 
 from blastscope.graph.iam import aws_escalation
 from blastscope.graph.iam.aws_access import access_edge, anonymous_edge
@@ -17,23 +17,6 @@ from blastscope.graph.iam.aws_edges import DataIndex, access_edges, assume_edges
 from blastscope.graph.iam.aws_eval import evaluate_actions
 from blastscope.graph.iam.aws_index import build_index
 from blastscope.graph.iam.aws_policy import Target
-
-
-def _generate():
-    """``bench.synthetic.generate``, loading the repository's ``bench`` package as
-    tests/bench/conftest.py does (the repo root stays off sys.path)."""
-    if "bench" not in sys.modules:
-        root = Path(__file__).resolve().parents[3] / "bench"
-        spec = importlib.util.spec_from_file_location(
-            "bench", root / "__init__.py", submodule_search_locations=[str(root)]
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bench"] = module
-        spec.loader.exec_module(module)
-    from bench.synthetic import generate
-
-    return generate
 
 
 def _bench_estate():
@@ -53,7 +36,7 @@ def test_can_access_equals_one_by_one_evaluation(estate):
     if estate == "bench":
         ix = build_index(_bench_estate())
     else:
-        ix = build_index(_generate()(1000, int(estate.rsplit("-", 1)[1])))
+        ix = build_index(synthetic_generate()(1000, int(estate.rsplit("-", 1)[1])))
     fast = {(e.src, e.dst): e.props for e in access_edges(ix)}
     data = DataIndex(ix)
     slow = {}
@@ -75,7 +58,7 @@ def test_can_access_equals_one_by_one_evaluation(estate):
 
 
 def test_can_escalate_equals_uncached_checks(monkeypatch):
-    ix = build_index(_generate()(1000, 1))
+    ix = build_index(synthetic_generate()(1000, 1))
     assume = list(assume_edges(ix))
     fast = [(e.src, e.dst, e.props) for e in aws_escalation.escalation_edges(ix, assume)]
 
@@ -103,7 +86,7 @@ def test_analyses_in_worker_processes_give_the_same_edges_in_the_same_order():
     parts run by forked processes: the result must be the sequential one, edge for edge."""
     from blastscope.graph.build import SHARDED, derived_edges
 
-    snap = _generate()(1500, 3)
+    snap = synthetic_generate()(1500, 3)
     one = derived_edges(snap)
     two = derived_edges(snap, workers=2)
     assert {"aws-iam-access", "aws-iam-escalation"} <= SHARDED

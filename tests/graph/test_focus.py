@@ -1,0 +1,89 @@
+"""The focused graph answers as the whole one: the same summaries, the same blast radii and
+paths (ties broken alike), from the exposed machines or from any one node — with the
+permissions of fewer principals derived."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench_package import synthetic_generate
+
+from blastscope.graph.build import build_graph
+from blastscope.graph.focus import add_focused_edges, focused_edges
+from blastscope.graph.model import EdgeKind, Snapshot, load_snapshot
+from blastscope.graph.paths import all_paths, blast_radius, exposed_summaries
+from blastscope.providers.demo import load_demo
+
+WEBAPP = Path(__file__).parent / "data" / "webapp_estate.json"
+IAM_KINDS = (EdgeKind.CAN_ACCESS, EdgeKind.CAN_ESCALATE)
+
+
+def _estate(name: str) -> Snapshot:
+    if name == "demo":
+        return load_demo()
+    if name == "webapp":
+        return load_snapshot(WEBAPP)
+    return synthetic_generate()(1000, int(name.rsplit("-", 1)[1]))
+
+
+def _radius(G: Any, source: str) -> tuple[Any, ...]:
+    r = blast_radius(G, source)
+    reached = [
+        (x.id, x.kind, x.sensitivity, x.level, [(h.src, h.dst, h.kind) for h in x.path.hops])
+        for x in r.reached
+    ]
+    return reached, r.identities, r.truncated
+
+
+def _focused(snap: Snapshot, sources: list[str] | None = None, workers: int = 1) -> Any:
+    G = build_graph(snap, derive=False)
+    add_focused_edges(G, snap, sources, workers=workers)
+    return G
+
+
+@pytest.mark.parametrize("name", ["demo", "webapp", "synthetic-1", "synthetic-7"])
+def test_exposed_summaries_and_radii_equal_the_whole_graphs(name: str) -> None:
+    snap = _estate(name)
+    whole = build_graph(snap)
+    focused = _focused(snap)
+    want = [s.to_dict() for s in exposed_summaries(whole)]
+    assert want and [s.to_dict() for s in exposed_summaries(focused)] == want
+    for entry in want:
+        assert _radius(focused, entry["id"]) == _radius(whole, entry["id"])
+    iam = sum(1 for e in focused_edges(snap) if e.kind in IAM_KINDS)
+    assert iam <= sum(1 for _s, _d, k in whole.edges(data="kind") if k in IAM_KINDS)
+
+
+@pytest.mark.parametrize("name", ["demo", "synthetic-7"])
+def test_any_one_node_reaches_what_it_reaches_in_the_whole_graph(name: str) -> None:
+    snap = _estate(name)
+    whole = build_graph(snap)
+    kinds = ("instance", "role", "user", "function", "identity")
+    nodes = sorted(n for n, k in whole.nodes(data="kind") if k in kinds)
+    for source in random.Random(4).sample(nodes, min(12, len(nodes))):
+        focused = _focused(snap, [source])
+        assert _radius(focused, source) == _radius(whole, source), source
+        reached = blast_radius(whole, source).reached
+        if reached:
+            target = reached[-1].id
+            assert all_paths(focused, source, target, max_depth=4) == all_paths(
+                whole, source, target, max_depth=4
+            )
+
+
+def test_one_machine_needs_the_permissions_of_few_principals() -> None:
+    snap = _estate("synthetic-7")
+    whole = build_graph(snap)
+    exposed = exposed_summaries(whole)[0].id
+    one = sum(1 for e in focused_edges(snap, [exposed]) if e.kind in IAM_KINDS)
+    every = sum(1 for e in focused_edges(snap) if e.kind in IAM_KINDS)
+    assert 0 < one < every
+
+
+def test_worker_processes_give_the_same_focused_edges() -> None:
+    snap = _estate("synthetic-1")
+    rows = [(e.src, e.dst, str(e.kind), e.props) for e in focused_edges(snap)]
+    assert [(e.src, e.dst, str(e.kind), e.props) for e in focused_edges(snap, workers=2)] == rows
