@@ -149,28 +149,34 @@ def run(size: int, seed: int, workdir: Path) -> dict[str, Any]:
     info["graph_edges"] = G.number_of_edges()
     _iam_query(rec, snap)
     H = rec.time("traversable subgraph (floor input)", lambda: _traversable(G))
-    _paths_and_reports(rec, G, H)
+    worst = _paths_and_reports(rec, G, H)
     _tui(rec, snap)
-    G = H = None  # the command below is measured in its own process: free the memory
-    _exposed_command(rec, path)
+    G = H = None  # the commands below are measured in their own process: free the memory
+    _commands(rec, path, worst)
     return {"size": size, "seed": seed, "info": info, "rows": rec.rows, "peak_rss_mb": rss_mb()}
 
 
-def _exposed_command(rec: Recorder, path: Path) -> None:
-    """``blastscope exposed FILE`` as a user runs it: a fresh process, the real end to end
-    (interpreter, imports, load, build with every analysis, summaries, output)."""
+def _commands(rec: Recorder, path: Path, worst: str | None) -> None:
+    """``blastscope exposed FILE`` and ``blastscope paths FILE --from WORST`` as a user runs
+    them: a fresh process, the real end to end (interpreter, imports, load, build with the
+    analyses the question needs, summaries or paths, output)."""
     jobs = min(os.cpu_count() or 1, 4)
-    for n in sorted({1, jobs}):
-        argv = [sys.executable, "-c", "import sys; from blastscope.tui.cli import main;"]
-        argv[-1] += " sys.exit(main())"
-        argv += ["exposed", str(path), "--format", "json", "--jobs", str(n)]
-        rec.time(
-            f"`blastscope exposed` command, --jobs {n}",
-            lambda argv=argv: subprocess.run(
-                argv, stdout=subprocess.DEVNULL, check=True, timeout=4 * BUDGET
-            ),
-            note="fresh process, end to end",
-        )
+    commands = [("exposed", ["exposed", str(path), "--format", "json"])]
+    if worst is not None:
+        commands.append(("paths", ["paths", str(path), "--from", worst, "--format", "json"]))
+    for name, args in commands:
+        for n in sorted({1, jobs}):
+            argv = [sys.executable, "-c", "import sys; from blastscope.tui.cli import main;"]
+            argv[-1] += " sys.exit(main())"
+            argv += [*args, "--jobs", str(n)]
+            rec.time(
+                f"`blastscope {name}` command, --jobs {n}",
+                lambda argv=argv: subprocess.run(
+                    argv, stdout=subprocess.DEVNULL, check=True, timeout=4 * BUDGET
+                ),
+                note="fresh process, end to end"
+                + (" (from the worst exposed)" if name == "paths" else ""),
+            )
 
 
 def _bare_graph(snap: Any) -> nx.MultiDiGraph:
@@ -262,7 +268,7 @@ def _iam_query(rec: Recorder, snap: Any) -> None:
     )
 
 
-def _paths_and_reports(rec: Recorder, G: nx.MultiDiGraph, H: nx.DiGraph) -> None:
+def _paths_and_reports(rec: Recorder, G: nx.MultiDiGraph, H: nx.DiGraph) -> str | None:
     paths = available("blastscope.graph.paths")
     exposed = sorted({v for u, v, k in G.out_edges("internet", data="kind") if k == "exposes"})
     if paths is None:
@@ -278,7 +284,7 @@ def _paths_and_reports(rec: Recorder, G: nx.MultiDiGraph, H: nx.DiGraph) -> None
         rec.rows.append(
             {"stage": "blast radius", "status": "not available", "note": "nothing exposed"}
         )
-        return
+        return None
     src = exposed[0]
     sample = exposed[:MAX_SOURCES]
     label = f"{len(sample)} of {len(exposed)}" if len(sample) < len(exposed) else f"{len(exposed)}"
@@ -294,17 +300,18 @@ def _paths_and_reports(rec: Recorder, G: nx.MultiDiGraph, H: nx.DiGraph) -> None
             lambda: len([paths.blast_radius(G, s) for s in sample]),
         )
         if done is None:
-            return
+            return src
         rec.floor(
             "bare nx.descendants each", lambda: [nx.descendants(H, s) for s in sample if s in H]
         )
         report = available("blastscope.graph.report")
         if report is None:
             rec.missing("report rendering", "blastscope.graph.report")
-            return
+            return src
         radius = paths.blast_radius(G, src)
         for fmt in report.FORMATS:
             rec.budgeted(f"report {fmt}", lambda f=fmt: len(report.render_report(G, radius, f)))
+    return src
 
 
 def _tui(rec: Recorder, snap: Any) -> None:
