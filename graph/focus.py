@@ -50,9 +50,10 @@ def focused_edges(
         # edges back from a worker would cost more than it saves.
         remote = [name for name in per_caller if name in SHARDED]
         local = [name for name in per_caller if name not in SHARDED]
-        runner.warm(remote)  # the workers build their indexes while the first analyses run
-        whole = [name for name, _fn in ANALYSES if name not in BY_CALLER]
-        found = runner.run(whole, here=True)
+        first = runner.start([name for name, _fn in ANALYSES if name not in BY_CALLER])
+        runner.warm(remote)
+        runner.run(local, frozenset(), here=True)  # builds their indexes, asked for no one
+        found = runner.finish(first)
         if sources is None:
             sources = [e.dst for es in found.values() for e in es if e.kind == EdgeKind.EXPOSES]
         region = _Region(snapshot)
