@@ -22,7 +22,7 @@ from blastscope.graph.walk import (
     _PRINCIPALS,
     Hop,
     Reach,
-    next_hops,
+    next_nodes,
     path_to,
     rank_key,
     reach_of,
@@ -100,11 +100,11 @@ class _ReachTable:
         def add_hops(i: int, arrived: Hop | None) -> None:
             node = order[i]
             known = set(succ[i])
-            for hop in next_hops(G, node, arrived=arrived, is_source=node in src_set):
-                j = index.get(hop.dst)
+            for dst in next_nodes(G, node, arrived=arrived, is_source=node in src_set):
+                j = index.get(dst)
                 if j is None:
-                    j = index[hop.dst] = len(order)
-                    order.append(hop.dst)
+                    j = index[dst] = len(order)
+                    order.append(dst)
                     succ.append([])
                 if j not in known:
                     succ[i].append(j)

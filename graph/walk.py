@@ -138,12 +138,7 @@ def next_hops(
         best: tuple[tuple[bool, int], str, Mapping[str, Any]] | None = None
         for a in keyed.values():
             k = a.get("kind")
-            if internet:
-                if k != "exposes":
-                    continue
-            elif k not in TRAVERSABLE or k == "attached_to":
-                continue
-            elif (k == "runs_as" and gated) or (k == "contains" and kind == "account"):
+            if not _walkable(k, kind, internet, gated):
                 continue
             props = a.get("props") or {}
             if not include_conditional and props.get("conditional"):
@@ -158,6 +153,36 @@ def next_hops(
     for src, props in _attached(G).get(node, ()):
         if src not in seen:
             yield Hop(node, src, "attached_to", props)
+
+
+def next_nodes(
+    G: nx.MultiDiGraph, node: str, *, arrived: Hop | None = None, is_source: bool = False
+) -> list[str]:
+    """The neighbours :func:`next_hops` would step to (conditional hops included), without
+    choosing among parallel edges: for questions of reach alone."""
+    kind = G._node[node].get("kind")
+    internet = node == INTERNET_ID
+    gated = _gated(kind, arrived, is_source)
+    out = [
+        dst
+        for dst, keyed in G._succ[node].items()
+        if any(_walkable(a.get("kind"), kind, internet, gated) for a in keyed.values())
+    ]
+    if not internet:
+        out.extend(src for src, _props in _attached(G).get(node, ()))
+    return out
+
+
+def _walkable(edge_kind: Any, node_kind: Any, internet: bool, gated: bool) -> bool:
+    """Whether an edge of ``edge_kind`` out of a node can be walked (``attached_to`` is
+    walked backwards, from :func:`_attached`)."""
+    if internet:
+        return edge_kind == "exposes"
+    if edge_kind not in TRAVERSABLE or edge_kind == "attached_to":
+        return False
+    return not (
+        (edge_kind == "runs_as" and gated) or (edge_kind == "contains" and node_kind == "account")
+    )
 
 
 _ATTACHED: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[int, dict[str, list[Any]]]] = (
