@@ -27,7 +27,8 @@ Graph = nx.MultiDiGraph
 with a ``kind`` attribute."""
 
 Analysis = Callable[..., Iterable[Edge]]
-"""``f(snapshot) -> edges``; a sharded one is also called ``f(snapshot, shard=(i, n))``."""
+"""``f(snapshot) -> edges``; a sharded one is also called ``f(snapshot, shard=(i, n))``, and
+a :data:`BY_CALLER` one ``f(snapshot, callers=...)``."""
 
 ANALYSES: list[tuple[str, Analysis]] = []
 """Ordered registry of (name, analysis); modules register themselves on import."""
@@ -37,8 +38,9 @@ SHARDED: set[str] = set()
 parts of its output, so the parts in order are exactly the unsharded output."""
 
 BY_CALLER: set[str] = set()
-"""Analyses whose edges all start at a principal and that can derive those of some callers
-only: ``f(snapshot, callers=frozenset_of_node_ids)`` (see :mod:`blastscope.graph.focus`)."""
+"""Analyses whose edges all start at a principal or a machine and that can derive those of
+some callers only: ``f(snapshot, callers=frozenset_of_node_ids)`` (see
+:mod:`blastscope.graph.focus`)."""
 
 SHARDS_PER_WORKER = 3
 """Parts per worker process: the parts differ in cost (a big account's principals)."""

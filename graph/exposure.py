@@ -25,7 +25,7 @@ from typing import Any
 
 from blastscope.graph.build import register_analysis
 from blastscope.graph.lastfew import LastFew
-from blastscope.graph.lateral import LateralReach
+from blastscope.graph.lateral import LateralReach, network_reach_edges
 from blastscope.graph.model import INTERNET_ID, Edge, EdgeKind, Node, NodeKind, Snapshot
 from blastscope.graph.netindex import NetIndex
 from blastscope.graph.netrules import (
@@ -299,7 +299,7 @@ def lateral_analysis(snapshot: Snapshot, callers: frozenset[str] | None = None) 
     """``network_reach`` edges (out of ``callers`` only, when given): see graph/lateral.py."""
     found = _exposures(snapshot)
     if callers is None:
-        return LateralReach(found.idx, found.exposed).edges()
+        return network_reach_edges(found.idx, found.exposed)
     return _lateral(found).edges(callers)
 
 

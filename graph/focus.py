@@ -31,7 +31,7 @@ from blastscope.graph.build import (
 )
 from blastscope.graph.heap import FREEZE_AT, gc_paused
 from blastscope.graph.model import INTERNET_ID, PRINCIPAL_KINDS, Edge, EdgeKind, Snapshot
-from blastscope.graph.walk import TRAVERSABLE
+from blastscope.graph.walk import walkable
 
 _CALLER_KINDS = frozenset({*(str(k) for k in PRINCIPAL_KINDS), "instance"})
 """Nodes whose own derived edges the region needs: permissions, and lateral reach."""
@@ -101,10 +101,8 @@ class _Region:
             kind = str(e.kind)
             if kind == "attached_to":  # walked backwards: instance → its disks
                 src, dst = e.dst, e.src
-            elif (kind in TRAVERSABLE or kind == "exposes") and not (
-                kind == "contains" and self._kind.get(e.src) == "account"
-            ):  # the walk's rule: an account's contents are not reached through it
-                src, dst = e.src, e.dst
+            elif walkable(kind, self._kind.get(e.src), e.src == INTERNET_ID, gated=False):
+                src, dst = e.src, e.dst  # the walk's rule, a function's role never held back
             else:
                 continue
             self._next[src].append(dst)

@@ -150,7 +150,6 @@ class LateralReach:
     demand, per source, the targets that count it among their sources."""
 
     def __init__(self, idx: NetIndex, exposed: frozenset[str]) -> None:
-        self.exposed = exposed
         self.sources, members = _members(idx)
         self._cache: dict[Any, tuple[dict[str, Any], str] | None] = {}
         self.targets: list[tuple[Node, _Alike, frozenset[str], bool]] = []

@@ -138,7 +138,7 @@ def next_hops(
         best: tuple[tuple[bool, int], str, Mapping[str, Any]] | None = None
         for a in keyed.values():
             k = a.get("kind")
-            if not _walkable(k, kind, internet, gated):
+            if not walkable(k, kind, internet, gated):
                 continue
             props = a.get("props") or {}
             if not include_conditional and props.get("conditional"):
@@ -166,16 +166,17 @@ def next_nodes(
     out = [
         dst
         for dst, keyed in G._succ[node].items()
-        if any(_walkable(a.get("kind"), kind, internet, gated) for a in keyed.values())
+        if any(walkable(a.get("kind"), kind, internet, gated) for a in keyed.values())
     ]
     if not internet:
         out.extend(src for src, _props in _attached(G).get(node, ()))
     return out
 
 
-def _walkable(edge_kind: Any, node_kind: Any, internet: bool, gated: bool) -> bool:
-    """Whether an edge of ``edge_kind`` out of a node can be walked (``attached_to`` is
-    walked backwards, from :func:`_attached`)."""
+def walkable(edge_kind: Any, node_kind: Any, internet: bool, gated: bool) -> bool:
+    """Whether an edge of ``edge_kind`` out of a node of ``node_kind`` (the internet:
+    ``internet``) can be walked; ``gated``: the node is a function whose ``runs_as`` is held
+    back (see ``_gated``). ``attached_to`` is walked backwards, from :func:`_attached`."""
     if internet:
         return edge_kind == "exposes"
     if edge_kind not in TRAVERSABLE or edge_kind == "attached_to":

@@ -261,7 +261,7 @@ def test_a_bucket_anyone_may_read_is_the_internets_edge_not_every_principals(est
     read grant is one internet → bucket edge, and a principal keeps its own edge only when
     it may do more (write the public site). A TLS-only deny does not single callers out."""
     e = estate
-    site = f"arn:aws:s3:::{'site'}"
+    site = "arn:aws:s3:::site"
     public = e.doc(
         {
             "Sid": "TlsOnly",
