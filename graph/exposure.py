@@ -288,7 +288,7 @@ def exposure_edges(snapshot: Snapshot) -> list[Edge]:
     return [*exposes_analysis(snapshot), *lateral_analysis(snapshot)]
 
 
-@register_analysis("exposure")
+@register_analysis("exposure", shares="lateral")
 def exposes_analysis(snapshot: Snapshot) -> list[Edge]:
     """``exposes`` internet → instance/load_balancer/function."""
     return list(_exposures(snapshot).edges)

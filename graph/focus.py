@@ -19,15 +19,19 @@ summaries over this graph equal those over the whole one.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from blastscope.graph.build import (
     ANALYSES,
     BY_CALLER,
     SHARDED,
+    SHARES,
     AnalysisRunner,
     Graph,
+    Pending,
     add_edges,
+    attach_findings,
+    build_graph,
 )
 from blastscope.graph.heap import FREEZE_AT, gc_paused
 from blastscope.graph.model import INTERNET_ID, PRINCIPAL_KINDS, Edge, EdgeKind, Snapshot
@@ -44,43 +48,143 @@ def focused_edges(
     exposes) need: those of the analyses that are not per caller, and the permission and
     lateral-reach edges of every principal and machine the sources may reach, in registry
     order. ``workers``: see :class:`~blastscope.graph.build.AnalysisRunner`."""
+    found: dict[str, list[Edge]] = defaultdict(list)
     with AnalysisRunner(snapshot, workers) as runner:
-        per_caller = [name for name, _fn in ANALYSES if name in BY_CALLER]
-        # Sharded analyses go to the workers; the rest run here, meanwhile — sending their
-        # edges back from a worker would cost more than it saves.
-        remote = [name for name in per_caller if name in SHARDED]
-        local = [name for name in per_caller if name not in SHARDED]
-        first = runner.start([name for name, _fn in ANALYSES if name not in BY_CALLER])
-        runner.warm(remote)
-        runner.run(local, frozenset(), here=True)  # builds their indexes, asked for no one
-        found = runner.finish(first)
-        if sources is None:
-            sources = [e.dst for es in found.values() for e in es if e.kind == EdgeKind.EXPOSES]
-        region = _Region(snapshot)
-        region.link(snapshot.edges)
-        for edges in found.values():
-            region.link(edges)
-        region.grow(sources)
-        asked: set[str] = set()
-        while callers := frozenset(region.callers - asked):
-            asked |= callers
-            pending = runner.start(remote, callers)
-            learnt = runner.run(local, callers, here=True)
-            learnt.update(runner.finish(pending))
-            for name, edges in learnt.items():
-                found.setdefault(name, []).extend(edges)
-                region.link(edges)
+        for name, edges in _grow(runner, _begin(runner), sources):
+            found[name].extend(edges)
     # In registry order, as build_graph adds them: a node's neighbours then come in the same
     # order as in the whole graph, and walks break ties alike.
     return [e for name, _fn in ANALYSES for e in found.get(name, ())]
 
 
-def add_focused_edges(
-    G: Graph, snapshot: Snapshot, sources: Iterable[str] | None = None, *, workers: int = 1
-) -> None:
-    """Add :func:`focused_edges` to ``G``, a ``build_graph(snapshot, derive=False)``."""
-    with gc_paused(freeze=len(snapshot.nodes) >= FREEZE_AT):
-        add_edges(G, focused_edges(snapshot, sources, workers=workers))
+def focused_graph(
+    snapshot: Snapshot,
+    sources: Callable[[Graph], Iterable[str]] | None = None,
+    *,
+    workers: int = 1,
+) -> Graph:
+    """``build_graph(snapshot, derive=False)`` with the :func:`focused_edges` of the nodes
+    ``sources(G)`` names (default: the exposed ones). The workers start on the first
+    analyses before this process builds the graph, edges are added as they are learnt,
+    and the findings are found while the workers finish, so no process sits idle."""
+    with (
+        gc_paused(freeze=len(snapshot.nodes) >= FREEZE_AT),
+        AnalysisRunner(snapshot, workers) as runner,
+    ):
+        first = _begin(runner)
+        G = build_graph(snapshot, derive=False, with_findings=False)
+        adder = _InOrder(G)
+        asked = None if sources is None else sources(G)
+        # The findings (a second at 100k nodes) are found when this process would wait.
+        for name, edges in _grow(runner, first, asked, lambda: attach_findings(G, snapshot)):
+            adder.add(name, edges)
+        adder.reorder(snapshot)
+    return G
+
+
+def _begin(runner: AnalysisRunner) -> tuple[Pending, dict[str, list[Edge]]]:
+    """Hand the analyses that are not per caller (role trust …) to the workers, and have
+    them build the indexes of the per-caller ones meanwhile; build here those of the
+    per-caller analyses that run here (see :func:`_grow`), and run the analyses that share
+    them (exposure). Returns what was handed out, and what was found here."""
+    local = _local()
+    here = [name for name, _fn in ANALYSES if SHARES.get(name) in local]
+    first = runner.start([name for name, _fn in ANALYSES if name not in {*BY_CALLER, *here}])
+    runner.warm(_remote())
+    runner.run(local, frozenset(), here=True)  # asked for no one: only their indexes
+    return first, runner.run(here, here=True)
+
+
+def _remote() -> list[str]:
+    """Per-caller analyses for the workers: the sharded ones. The rest run here, meanwhile
+    — sending their edges back from a worker would cost more than it saves."""
+    return [name for name, _fn in ANALYSES if name in BY_CALLER and name in SHARDED]
+
+
+def _local() -> list[str]:
+    return [name for name, _fn in ANALYSES if name in BY_CALLER and name not in SHARDED]
+
+
+def _grow(
+    runner: AnalysisRunner,
+    first: tuple[Pending, dict[str, list[Edge]]],
+    sources: Iterable[str] | None,
+    meanwhile: Callable[[], object] = lambda: None,
+) -> Iterator[tuple[str, list[Edge]]]:
+    """(analysis, edges) as learnt: the first analyses', then the per-caller analyses' for
+    the region, batch by batch, until it stops growing. Each caller is asked once, so all
+    its edges from one analysis come in one batch, in that analysis's order.
+    ``meanwhile`` is called, before the end, when nothing is left to do here but wait for
+    the workers."""
+    region = _Region(runner.snapshot)
+    region.link(runner.snapshot.edges)
+    learnt = {**first[1], **runner.finish(first[0])}
+    if sources is None:
+        sources = [e.dst for es in learnt.values() for e in es if e.kind == EdgeKind.EXPOSES]
+    asked: set[str] = set()
+    pending: deque[Pending] = deque()
+    while True:
+        for name, edges in learnt.items():
+            region.link(edges)
+            yield name, edges
+        region.grow(sources)
+        sources = ()
+        callers = frozenset(region.callers - asked)
+        if callers:
+            # New callers go to the workers at once, and this process follows the edges it
+            # derives itself (lateral reach, which grows the region most) before it waits:
+            # the workers' answers are read when this process has nothing else to do.
+            asked |= callers
+            pending.append(runner.start(_remote(), callers))
+            learnt = runner.run(_local(), callers, here=True)
+        elif pending:
+            meanwhile()
+            meanwhile = _nothing
+            learnt = runner.finish(pending.popleft())
+        else:
+            meanwhile()
+            return
+
+
+def _nothing() -> None:
+    pass
+
+
+class _InOrder:
+    """Adds edges to a graph batch by batch, as they are learnt, while keeping what walks
+    depend on: each node's out-edges in registry order of their analyses (ties between
+    equal paths are broken by it). Batches of different analyses come in any order, which
+    only matters for a node with edges from two of them; such a node's out-edges are put
+    back in order at the end (:meth:`reorder`)."""
+
+    def __init__(self, G: Graph) -> None:
+        self.G = G
+        self._rank = {name: i for i, (name, _fn) in enumerate(ANALYSES)}
+        self._sources: dict[int, set[str]] = defaultdict(set)
+        """Analysis rank → the nodes it added out-edges of."""
+        self._learnt: dict[int, list[Edge]] = defaultdict(list)
+        self._disordered: set[str] = set()
+
+    def add(self, name: str, edges: list[Edge]) -> None:
+        rank = self._rank[name]
+        srcs = {e.src for e in edges}
+        for later, seen in self._sources.items():
+            if later > rank:
+                self._disordered |= srcs & seen
+        self._sources[rank] |= srcs
+        self._learnt[rank].extend(edges)
+        add_edges(self.G, edges)
+
+    def reorder(self, snapshot: Snapshot) -> None:
+        """Re-add the out-edges of the nodes that got them out of order: collected first,
+        then derived in registry order."""
+        if not self._disordered:
+            return
+        redo = self._disordered
+        self.G.remove_edges_from(list(self.G.out_edges(redo, keys=True)))
+        add_edges(self.G, [e for e in snapshot.edges if e.src in redo])
+        for rank in sorted(self._learnt):
+            add_edges(self.G, [e for e in self._learnt[rank] if e.src in redo])
 
 
 class _Region:

@@ -4,6 +4,7 @@ and how sensitive what they reach is. :mod:`blastscope.graph.paths` is the publi
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections import deque
@@ -162,15 +163,24 @@ def next_nodes(
     choosing among parallel edges: for questions of reach alone."""
     kind = G._node[node].get("kind")
     internet = node == INTERNET_ID
-    gated = _gated(kind, arrived, is_source)
-    out = [
-        dst
-        for dst, keyed in G._succ[node].items()
-        if any(walkable(a.get("kind"), kind, internet, gated) for a in keyed.values())
-    ]
+    allowed = _walkable_kinds(kind, internet, _gated(kind, arrived, is_source))
+    out = []
+    for dst, keyed in G._succ[node].items():
+        for a in keyed.values():  # a loop, not any(): this runs for every edge of a region
+            if a.get("kind") in allowed:
+                out.append(dst)
+                break
     if not internet:
         out.extend(src for src, _props in _attached(G).get(node, ()))
     return out
+
+
+@functools.cache
+def _walkable_kinds(node_kind: Any, internet: bool, gated: bool) -> frozenset[str]:
+    """The edge kinds :func:`walkable` accepts out of such a node."""
+    return frozenset(
+        k for k in (*TRAVERSABLE, "exposes") if walkable(k, node_kind, internet, gated)
+    )
 
 
 def walkable(edge_kind: Any, node_kind: Any, internet: bool, gated: bool) -> bool:

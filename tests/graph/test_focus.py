@@ -12,7 +12,7 @@ import pytest
 from bench_package import synthetic_generate
 
 from blastscope.graph.build import build_graph
-from blastscope.graph.focus import add_focused_edges, focused_edges
+from blastscope.graph.focus import focused_edges, focused_graph
 from blastscope.graph.model import EdgeKind, Snapshot, load_snapshot
 from blastscope.graph.paths import all_paths, blast_radius, exposed_summaries
 from blastscope.providers.demo import load_demo
@@ -39,9 +39,7 @@ def _radius(G: Any, source: str) -> tuple[Any, ...]:
 
 
 def _focused(snap: Snapshot, sources: list[str] | None = None, workers: int = 1) -> Any:
-    G = build_graph(snap, derive=False)
-    add_focused_edges(G, snap, sources, workers=workers)
-    return G
+    return focused_graph(snap, None if sources is None else lambda G: sources, workers=workers)
 
 
 @pytest.mark.parametrize("name", ["demo", "webapp", "synthetic-1", "synthetic-7"])
@@ -87,3 +85,10 @@ def test_worker_processes_give_the_same_focused_edges() -> None:
     snap = _estate("synthetic-1")
     rows = [(e.src, e.dst, str(e.kind), e.props) for e in focused_edges(snap)]
     assert [(e.src, e.dst, str(e.kind), e.props) for e in focused_edges(snap, workers=2)] == rows
+
+
+def test_the_focused_graph_is_the_same_with_worker_processes() -> None:
+    snap = _estate("synthetic-1")
+    one, two = _focused(snap), _focused(snap, workers=2)
+    assert list(two.edges(keys=True, data=True)) == list(one.edges(keys=True, data=True))
+    assert list(two.nodes(data=True)) == list(one.nodes(data=True))

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from blastscope.graph.build import Graph, build_graph
-from blastscope.graph.focus import add_focused_edges
+from blastscope.graph.build import Graph
+from blastscope.graph.focus import focused_graph
 from blastscope.graph.model import NodeKind, Snapshot
 from blastscope.graph.paths import (
     AttackPath,
@@ -50,12 +51,13 @@ def _add_jobs(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _focused(G: Graph, snapshot: Snapshot, jobs: int, sources: list[str] | None = None) -> Graph:
-    """``G`` with the derived edges that questions from ``sources`` (default: the exposed
-    nodes) need — the permissions of the principals they reach, not of every principal."""
+def _focused(
+    snapshot: Snapshot, jobs: int, sources: Callable[[Graph], list[str]] | None = None
+) -> Graph:
+    """The graph with the derived edges that questions from ``sources(G)`` (default: the
+    exposed nodes) need — the permissions of the principals they reach, not of every one."""
     workers = jobs if len(snapshot.nodes) >= PARALLEL_AT else 1
-    add_focused_edges(G, snapshot, sources, workers=workers)
-    return G
+    return focused_graph(snapshot, sources, workers=workers)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +99,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_exposed(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
-    G = _focused(build_graph(snapshot, derive=False), snapshot, args.jobs)
+    G = _focused(snapshot, args.jobs)
     summaries = exposed_summaries(G)
     if args.format == "json":
         emit(json.dumps([s.to_dict() for s in summaries], indent=2), args.output)
@@ -126,17 +128,21 @@ def run_exposed(args: argparse.Namespace) -> int:
 
 def run_paths(args: argparse.Namespace) -> int:
     snapshot = read_snapshot(args)
-    G = build_graph(snapshot, derive=False)
-    source = resolve_node(G, args.source)
+    named: dict[str, str] = {}
+
+    def resolve(G: Graph) -> list[str]:  # as soon as the graph is built: typos fail early
+        named["source"] = resolve_node(G, args.source)
+        if args.target and args.target not in NODE_KINDS:
+            named["target"] = resolve_node(G, args.target)
+        return [named["source"]]
+
+    G = _focused(snapshot, args.jobs, resolve)
+    source, target_id = named["source"], named.get("target")
     target_kinds = None
-    target_id = None
-    if args.target:
-        if args.target in NODE_KINDS:
-            target_kinds = [args.target]
-        else:
-            target_id = resolve_node(G, args.target)
-            target_kinds = [str(G.nodes[target_id].get("kind"))]
-    _focused(G, snapshot, args.jobs, [source])
+    if target_id is not None:
+        target_kinds = [str(G.nodes[target_id].get("kind"))]
+    elif args.target:
+        target_kinds = [args.target]
     radius = blast_radius(
         G,
         source,
