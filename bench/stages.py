@@ -192,7 +192,7 @@ def _probe_analyses(rec: Recorder, snap: Any) -> list[str]:
     An analysis that does not finish in ``BENCH_STAGE_BUDGET`` seconds gets a "timed out"
     row and is left out of the graph build, so the later stages still run (their rows say so).
     """
-    gbuild._load_default_analyses()
+    gbuild.load_analyses()
     ctx = multiprocessing.get_context("fork")
     kept, excluded = [], []
     if not gbuild.ANALYSES:

@@ -104,7 +104,7 @@ class AnalysisRunner:
     thread, and locks held by the others)."""
 
     def __init__(self, snapshot: Snapshot, workers: int = 1) -> None:
-        _load_default_analyses()
+        load_analyses()
         self.snapshot = snapshot
         # fork is unsafe on macOS (its frameworks): one process there.
         self.workers = workers if sys.platform.startswith("linux") else 1
@@ -309,7 +309,7 @@ def edge_attrs(G: Graph, src: str, dst: str) -> list[dict[str, Any]]:
     return list(data.values())
 
 
-def _load_default_analyses() -> None:
+def load_analyses() -> None:
     """Import the analysis modules so their ``@register_analysis`` runs."""
     import importlib
 

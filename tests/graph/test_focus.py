@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from bench_package import synthetic_generate
 
-from blastscope.graph.build import build_graph
-from blastscope.graph.focus import focused_edges, focused_graph
-from blastscope.graph.model import EdgeKind, Snapshot, load_snapshot
+from blastscope.graph.build import ANALYSES, add_edges, build_graph, load_analyses
+from blastscope.graph.focus import _InOrder, focused_edges, focused_graph
+from blastscope.graph.model import Edge, EdgeKind, Snapshot, load_snapshot
 from blastscope.graph.paths import all_paths, blast_radius, exposed_summaries
 from blastscope.providers.demo import load_demo
 
@@ -92,3 +92,32 @@ def test_the_focused_graph_is_the_same_with_worker_processes() -> None:
     one, two = _focused(snap), _focused(snap, workers=2)
     assert list(two.edges(keys=True, data=True)) == list(one.edges(keys=True, data=True))
     assert list(two.nodes(data=True)) == list(one.nodes(data=True))
+
+
+def test_edges_learnt_out_of_registry_order_are_put_back_in_order() -> None:
+    """A node's out-edges come in registry order of their analyses whatever order the
+    batches come in (walks break ties by it)."""
+    load_analyses()
+    snap = load_demo()
+    G = build_graph(snap, derive=False)
+    role, *others = [n for n, k in G.nodes(data="kind") if k == "role"][:3]
+    bucket = next(n for n, k in G.nodes(data="kind") if k == "bucket")
+    assume = [Edge(role, others[0], EdgeKind.CAN_ASSUME, {"reason": "a"})]
+    access = [
+        Edge(role, bucket, EdgeKind.CAN_ACCESS, {"level": "read"}),
+        Edge(role, others[1], EdgeKind.CAN_ACCESS, {"level": "write"}),
+    ]
+    names = [name for name, _fn in ANALYSES]
+    assert names.index("aws-iam-access") < names.index("aws-iam-assume")
+    want = build_graph(snap, derive=False)
+    add_edges(want, access + assume)
+
+    adder = _InOrder(G)
+    adder.add("aws-iam-assume", assume)
+    adder.add("aws-iam-access", access)
+    assert list(G.succ[role]) != list(want.succ[role])
+    adder.reorder(snap)
+    assert list(G.out_edges(role, keys=True, data=True)) == list(
+        want.out_edges(role, keys=True, data=True)
+    )
+    assert G.number_of_edges() == want.number_of_edges()
