@@ -328,21 +328,20 @@ def rank_key(r: Reach) -> tuple[int, int, int, str]:
     return (-r.sensitivity, r.path.length, -LEVEL_RANK.get(r.level, 0), r.id)
 
 
-_HINTS: tuple[tuple[re.Pattern[str], int], ...] = (
+_HINTS: tuple[tuple[re.Pattern[str], int], ...] = (  # on lower-cased text: re.I is 4x slower
     (
-        re.compile(r"secret|passw|credential|token|api[-_]?key|private[-_]?key|\.pem|vault", re.I),
+        re.compile(r"secret|passw|credential|token|api[-_]?key|private[-_]?key|\.pem|vault"),
         30,
     ),
     (
         re.compile(
             r"pii|personal|customer|patient|medical|ssn|passport|payment|card|billing|"
             r"payroll|salary|hr[-_]|gdpr|confidential|sensitive",
-            re.I,
         ),
         25,
     ),
-    (re.compile(r"backup|dump|archive|export|snapshot", re.I), 15),
-    (re.compile(r"prod(uction)?\b|prd\b|^prod|[-_]prod", re.I), 10),
+    (re.compile(r"backup|dump|archive|export|snapshot"), 15),
+    (re.compile(r"prod(uction)?\b|prd\b|^prod|[-_]prod"), 10),
 )
 _BASE = {
     "secret": 60,
@@ -384,6 +383,7 @@ def sensitivity(G: nx.MultiDiGraph, node_id: str) -> int:
         ]
     )
     score = _BASE.get(kind, 0)
+    words = words.lower()
     score += sum(weight for pattern, weight in _HINTS if pattern.search(words))
     if props.get("public") is True:
         score += 10
