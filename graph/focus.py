@@ -7,13 +7,19 @@ in the region. Deriving the permissions of every other principal of an organisat
 wasted work — on the 100k-node synthetic estate the exposed machines reach 3,215 of 7,603
 principals, and one machine a few dozen.
 
-The region grows in rounds: the analyses that are not per caller run first (exposure, role
-trust); then the :data:`~blastscope.graph.build.BY_CALLER` analyses (permissions, lateral
+The region grows batch by batch: the analyses that are not per caller run first (exposure,
+role trust); then the :data:`~blastscope.graph.build.BY_CALLER` analyses (permissions, lateral
 reach) run for the principals and machines reached so far, whose edges may reach more
-(``network_reach``, ``can_assume``, ``can_escalate``, a function's role), until a round adds
-none. The walk is over-approximated (every traversable edge, conditional or not), so the
-region holds every node a walk from the sources can meet, and blast radii, paths and
+(``network_reach``, ``can_assume``, ``can_escalate``, a function's role), until nothing new
+is reached. The walk is over-approximated (every traversable edge, conditional or not), so
+the region holds every node a walk from the sources can meet, and blast radii, paths and
 summaries over this graph equal those over the whole one.
+
+With worker processes the work is a pipeline, as the machine is CPU-bound: this process
+follows lateral reach (whose edges are too many to send back) and builds the graph, while
+the workers, at low priority, evaluate the permissions of each batch of new callers as it
+is found; edges are added as they come, and the findings are found while this process
+would otherwise wait. On 2 cores at 100k nodes: 12.5 s in lockstep rounds, 9.3 s so.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from blastscope.graph.build import (
     build_graph,
 )
 from blastscope.graph.heap import FREEZE_AT, gc_paused
-from blastscope.graph.model import INTERNET_ID, PRINCIPAL_KINDS, Edge, EdgeKind, Snapshot
+from blastscope.graph.model import INTERNET_ID, PRINCIPAL_KINDS, Edge, Snapshot
 from blastscope.graph.walk import walkable
 
 _CALLER_KINDS = frozenset({*(str(k) for k in PRINCIPAL_KINDS), "instance"})
@@ -89,8 +95,10 @@ def _begin(runner: AnalysisRunner) -> tuple[Pending, dict[str, list[Edge]]]:
     them (exposure). Returns what was handed out, and what was found here."""
     local = _local()
     here = [name for name, _fn in ANALYSES if SHARES.get(name) in local]
-    first = runner.start([name for name, _fn in ANALYSES if name not in {*BY_CALLER, *here}])
+    # After the warm-up: role trust is what escalation builds on, so the worker that takes
+    # it has it cached by then, and the region does not wait for it (see _grow).
     runner.warm(_remote())
+    first = runner.start([name for name, _fn in ANALYSES if name not in {*BY_CALLER, *here}])
     runner.run(local, frozenset(), here=True)  # asked for no one: only their indexes
     return first, runner.run(here, here=True)
 
@@ -105,11 +113,15 @@ def _local() -> list[str]:
     return [name for name, _fn in ANALYSES if name in BY_CALLER and name not in SHARDED]
 
 
+def _nothing() -> None:
+    pass
+
+
 def _grow(
     runner: AnalysisRunner,
     first: tuple[Pending, dict[str, list[Edge]]],
     sources: Iterable[str] | None,
-    meanwhile: Callable[[], object] = lambda: None,
+    meanwhile: Callable[[], object] = _nothing,
 ) -> Iterator[tuple[str, list[Edge]]]:
     """(analysis, edges) as learnt: the first analyses', then the per-caller analyses' for
     the region, batch by batch, until it stops growing. Each caller is asked once, so all
@@ -118,17 +130,17 @@ def _grow(
     the workers."""
     region = _Region(runner.snapshot)
     region.link(runner.snapshot.edges)
-    learnt = {**first[1], **runner.finish(first[0])}
     if sources is None:
-        sources = [e.dst for es in learnt.values() for e in es if e.kind == EdgeKind.EXPOSES]
+        region.exposed()
+    else:
+        region.grow(sources)
+    learnt = first[1]
+    pending: deque[Pending] = deque([first[0]])  # read like any batch: the region is a closure
     asked: set[str] = set()
-    pending: deque[Pending] = deque()
     while True:
         for name, edges in learnt.items():
             region.link(edges)
             yield name, edges
-        region.grow(sources)
-        sources = ()
         callers = frozenset(region.callers - asked)
         if callers:
             # New callers go to the workers at once, and this process follows the edges it
@@ -144,10 +156,6 @@ def _grow(
         else:
             meanwhile()
             return
-
-
-def _nothing() -> None:
-    pass
 
 
 class _InOrder:
@@ -213,6 +221,13 @@ class _Region:
             if src in self.seen and dst not in self.seen:
                 grown.append(dst)
         self.grow(grown)
+
+    def exposed(self) -> None:
+        """Grow from what the internet exposes, as its ``exposes`` edges are learnt (the
+        internet itself is no caller: a question from the exposed nodes needs none of its
+        derived edges)."""
+        self.seen.add(INTERNET_ID)
+        self.grow(self._next.get(INTERNET_ID, ()))
 
     def grow(self, nodes: Iterable[str]) -> None:
         queue = deque(n for n in dict.fromkeys(nodes) if n not in self.seen)
