@@ -70,9 +70,9 @@ def focused_graph(
     workers: int = 1,
 ) -> Graph:
     """``build_graph(snapshot, derive=False)`` with the :func:`focused_edges` of the nodes
-    ``sources(G)`` names (default: the exposed ones). The workers start on the first
-    analyses before this process builds the graph, edges are added as they are learnt,
-    and the findings are found while the workers finish, so no process sits idle."""
+    ``sources(G)`` names (default: the exposed ones). The workers start (indexes, role
+    trust) before this process builds the graph, edges are added as they are learnt, and
+    the findings are found while the workers finish, so no process sits idle."""
     with (
         gc_paused(freeze=len(snapshot.nodes) >= FREEZE_AT),
         AnalysisRunner(snapshot, workers) as runner,
@@ -89,8 +89,8 @@ def focused_graph(
 
 
 def _begin(runner: AnalysisRunner) -> tuple[Pending, dict[str, list[Edge]]]:
-    """Hand the analyses that are not per caller (role trust …) to the workers, and have
-    them build the indexes of the per-caller ones meanwhile; build here those of the
+    """Have the workers build the indexes of the per-caller analyses they take, then run the
+    analyses that are not per caller (role trust …); build here the indexes of the
     per-caller analyses that run here (see :func:`_grow`), and run the analyses that share
     them (exposure). Returns what was handed out, and what was found here."""
     local = _local()
@@ -123,9 +123,9 @@ def _grow(
     sources: Iterable[str] | None,
     meanwhile: Callable[[], object] = _nothing,
 ) -> Iterator[tuple[str, list[Edge]]]:
-    """(analysis, edges) as learnt: the first analyses', then the per-caller analyses' for
-    the region, batch by batch, until it stops growing. Each caller is asked once, so all
-    its edges from one analysis come in one batch, in that analysis's order.
+    """(analysis, edges) as learnt, batch by batch: those of :func:`_begin`, then the
+    per-caller analyses' for the region, until it stops growing. Each caller is asked once,
+    so all its edges from one analysis come in one batch, in that analysis's order.
     ``meanwhile`` is called, before the end, when nothing is left to do here but wait for
     the workers."""
     region = _Region(runner.snapshot)

@@ -33,3 +33,22 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["collect", "oracle", "-o", "x.json"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_out_of_memory_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An estate too big for the machine (seen at 1M nodes on 24 GB) ends with a line that
+    says so, not a traceback."""
+    from blastscope.graph.model import save_snapshot
+    from blastscope.providers.demo import load_demo
+    from blastscope.tui.commands import analyse
+
+    def exhausted(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError
+
+    snap = save_snapshot(load_demo(), tmp_path / "demo.json")
+    monkeypatch.setattr(analyse, "focused_graph", exhausted)
+    assert main(["exposed", str(snap)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("blastscope: out of memory") and err.count("\n") == 1

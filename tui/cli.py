@@ -2,7 +2,8 @@
 
 Each subcommand lives in ``tui/commands/`` as a module with ``register(subparsers)``; this
 file only assembles them. Errors a user can act on are printed as one line on stderr (exit 2
-for bad usage or input, 3 for a cloud or credential failure) — never a traceback.
+for bad usage or input, 3 for a cloud or credential failure, 1 out of memory) — never a
+traceback.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BlastscopeError as exc:
         print(f"blastscope: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except MemoryError:
+        print(
+            "blastscope: out of memory: this estate needs more than this machine has"
+            " (try --jobs 1, or a machine with more memory)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("blastscope: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
