@@ -339,6 +339,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         try:
             data = orjson.loads(raw)  # orjson: a third of json's time on 100k nodes
         except json.JSONDecodeError as exc:
+            if "not enough memory" in exc.msg.lower():  # orjson's words for a failed malloc
+                raise MemoryError(exc.msg) from exc
             if "utf-8" in exc.msg.lower():
                 raise SnapshotError(f"{source}: not a snapshot (not UTF-8 text)") from exc
             raise SnapshotError(

@@ -76,6 +76,23 @@ def test_truncated_file_is_a_one_line_error(tmp_path: Path) -> None:
         load_snapshot(path)
 
 
+def test_a_snapshot_too_big_for_memory_is_no_json_error(tmp_path: Path, monkeypatch) -> None:
+    """orjson reports a failed allocation as a JSONDecodeError ("Not enough memory to
+    allocate buffer for parsing", seen on a 1.1 GB snapshot under a memory cap): that is
+    MemoryError, which the CLI reports as such, not "not valid JSON"."""
+    import orjson
+
+    path = tmp_path / "s.json"
+    path.write_text("{}")
+
+    def exhausted(_raw: bytes) -> None:
+        raise orjson.JSONDecodeError("Not enough memory to allocate buffer for parsing", "", 0)
+
+    monkeypatch.setattr(orjson, "loads", exhausted)
+    with pytest.raises(MemoryError):
+        load_snapshot(path)
+
+
 def test_truncated_gzip(tmp_path: Path) -> None:
     path = save_snapshot(_snapshot(), tmp_path / "s.json.gz")
     path.write_bytes(path.read_bytes()[:40])
