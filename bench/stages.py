@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -203,10 +204,21 @@ def _run_capped(argv: list[str]) -> float:
 
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit)
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(4 * BUDGET, kill)
+        timer.start()
+        _pid, status, usage = os.wait4(proc.pid, 0)  # its own rusage, unlike subprocess.run
+        timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode(errors="replace").strip()
+    if timed_out.is_set():
+        raise TimeoutError(f"over {4 * BUDGET:.0f} s")
     if proc.returncode != 0:
         if "out of memory" in text or "MemoryError" in text:
             raise MemoryError(f"over {cap / 2**30:.1f} GiB of address space")
