@@ -58,8 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except MemoryError:
         print(
-            "blastscope: out of memory: this estate needs more than this machine has"
-            " (try --jobs 1, or a machine with more memory)",
+            "blastscope: out of memory: this estate needs more than this machine has",
             file=sys.stderr,
         )
         return 1
