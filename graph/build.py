@@ -46,9 +46,8 @@ some callers only: ``f(snapshot, callers=frozenset_of_node_ids)`` (see
 WORKER_NICENESS = 19
 """Workers run at the lowest priority: the process that forked them is the critical path
 (it follows lateral reach and builds the graph while they evaluate permissions), so they
-should take only the CPU it leaves (and the TUI's thread stays responsive). At 100k nodes
-on 2 cores, ``exposed`` took 10.8 s with workers at normal priority, 10.5 s at 10 and
-10.2 s at 19."""
+should take only the CPU it leaves. At 100k nodes on 2 cores, ``exposed`` took 10.8 s with
+workers at normal priority, 10.5 s at 10 and 10.2 s at 19."""
 
 SHARDS_PER_WORKER = 3
 """Parts per worker process: the parts differ in cost (a big account's principals)."""

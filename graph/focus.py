@@ -134,6 +134,7 @@ def _grow(
         region.exposed()
     else:
         region.grow(sources)
+    remote, local = _remote(), _local()
     learnt = first[1]
     pending: deque[Pending] = deque([first[0]])  # read like any batch: the region is a closure
     asked: set[str] = set()
@@ -147,8 +148,8 @@ def _grow(
             # derives itself (lateral reach, which grows the region most) before it waits:
             # the workers' answers are read when this process has nothing else to do.
             asked |= callers
-            pending.append(runner.start(_remote(), callers))
-            learnt = runner.run(_local(), callers, here=True)
+            pending.append(runner.start(remote, callers))
+            learnt = runner.run(local, callers, here=True)
         elif pending:
             meanwhile()
             meanwhile = _nothing
